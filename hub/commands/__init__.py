@@ -1,0 +1,1 @@
+"""One module per ``homehub`` command group, each with ``register(subparsers)``."""

@@ -1,0 +1,1 @@
+"""Pure sensing: BLE advertisements and PCM in, sightings and sound events out. No I/O here."""
