@@ -197,10 +197,10 @@ def _build(cls: type[T], data: Any, where: str) -> T:
     return cls(**kwargs)
 
 
-def _convert(tp: Any, value: Any, where: str) -> Any:  # noqa: PLR0911 - one branch per type
+def _convert(tp: Any, value: Any, where: str) -> Any:
     origin = typing.get_origin(tp)
     if dataclasses.is_dataclass(tp):
-        return _build(tp, value, f"{where}.")  # type: ignore[type-var]
+        return _build(typing.cast(type[Any], tp), value, f"{where}.")
     if origin is tuple:
         if not isinstance(value, list):
             raise ConfigError(f"{where}: expected a list, got {type(value).__name__}")
