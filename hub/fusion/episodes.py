@@ -69,7 +69,7 @@ class Visit:
 
 
 def runs(flags: Sequence[bool], bridge: int = 0, min_len: int = 1) -> list[tuple[int, int]]:
-    """Index runs [i, j) where flags hold, bridging gaps up to ``bridge``, at least ``min_len`` long."""
+    """Index runs [i, j) where flags hold, bridging gaps <= ``bridge``, kept if >= ``min_len``."""
     out: list[tuple[int, int]] = []
     start: int | None = None
     last_true = -1
