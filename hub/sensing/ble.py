@@ -80,6 +80,7 @@ class Track:
     heard: dict[str, float] = field(default_factory=dict)
     cluster: int = 0
     retired: bool = False
+    successor: Track | None = None
 
     def update(self, room: str, rssi: float, t: float, tau: float) -> None:
         """Exponential smoothing with a time constant, robust to uneven advertisement rates."""
@@ -170,6 +171,8 @@ class BleSensing:
                 track = self._resolve(adv, t)
                 if track is None:
                     continue
+            if track.retired:
+                self._unlink(track)
             track.update(room, rssi, t, tau)
         self.advertisements += count
 
@@ -220,17 +223,26 @@ class BleSensing:
             if old.retired:
                 continue
             quiet_for = t - old.last_seen
-            if 0.0 <= quiet_for <= ROTATION_LINK_S and (
+            if 0.0 < quiet_for <= ROTATION_LINK_S and (
                 best is None or old.last_seen > best.last_seen
             ):
                 best = old
         if best is not None:
             best.retired = True
+            best.successor = new
             new.cluster = best.cluster
         else:
             new.cluster = self._next_cluster
             self._next_cluster += 1
         self._phones.append(new)
+
+    def _unlink(self, old: Track) -> None:
+        """A phone taken for rotated was heard again: it was another phone after all."""
+        old.retired = False
+        successor, old.successor = old.successor, None
+        if successor is not None and successor.cluster == old.cluster:
+            successor.cluster = self._next_cluster
+            self._next_cluster += 1
 
     def _evict(self, t: float) -> None:
         stale = [a for a, tr in self._identity.items() if t - tr.last_seen > self._config.stale_s]
