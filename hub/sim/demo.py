@@ -1,0 +1,356 @@
+"""``homehub demo``: a virtual home, its emulated sensors and a real hub, over real sockets and mDNS.
+
+The scenario engine decides what each sensor hears; emulators speak the ESPHome native API with
+Noise on 127.0.0.1 and announce themselves with real mDNS; the hub discovers, adopts and links
+them exactly as in a home. Time is compressed by a shared ``SimClock``. At the end the day is
+sealed, decrypted with the demo's researcher identity, and scored against the ground truth.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import logging
+import shutil
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from zeroconf.asyncio import AsyncZeroconf
+
+from hub.app import MEMBER_KEY, Hub
+from hub.clock import SimClock
+from hub.config import HubConfig, MemberConfig, SensorConfig, StudyConfig, SystemConfig
+from hub.fusion.minute import UNKNOWN, MinuteRecord
+from hub.reconnect import Backoff
+from hub.sensing.ble import tag_hash
+from hub.sim.emulator import EmulatedSensor
+from hub.sim.home import VirtualHome
+from hub.sim.scenario import load_scenario
+from hub.store import Store
+from hub.summary.build import DayWindow
+
+_LOGGER = logging.getLogger(__name__)
+
+DEFAULT_SPEED: Final = 1000.0
+"""Home seconds per real second: 24 h in 86 s, leaving room under the 2-minute budget."""
+DRIVE_INTERVAL_S: Final = 0.05
+"""Real seconds between pushes of advertisements and audio to the emulators."""
+AUDIO_SECONDS_PER_MINUTE: Final = 2
+"""Seconds of real PCM each microphone streams per simulated minute (duty cycle of the demo)."""
+EVENING_BEFORE_H: Final = 4
+"""The demo starts this many hours before the summarised day so the first night is seen whole."""
+MATCH_SLACK_S: Final = 15 * 60
+"""A found visit matches a true one when their spans overlap (with this slack)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DemoOptions:
+    """What ``homehub demo`` was asked for."""
+
+    out: Path
+    scenario: Path | None = None
+    seed: int | None = None
+    hours: float = 24.0 + EVENING_BEFORE_H
+    speed: float = DEFAULT_SPEED
+    audio_dir: Path | None = None
+
+
+async def run_demo(options: DemoOptions) -> dict[str, Any]:
+    """Run the virtual home and the hub; write the outputs; return the report."""
+    wall_start = time.monotonic()
+    out = options.out
+    out.mkdir(parents=True, exist_ok=True)
+    home = VirtualHome(
+        load_scenario(options.scenario), seed=options.seed, audio_dir=options.audio_dir
+    )
+    day = dt.datetime.fromtimestamp(home.start, home.tz).date()
+    window = DayWindow.for_date(day, home.tz)
+    start = window.start - EVENING_BEFORE_H * 3600
+    end = start + options.hours * 3600
+    clock = SimClock(start, options.speed)
+
+    identity, recipient = _researcher_identity(out)
+    data_dir = out / "hub-data"
+    if data_dir.exists():
+        shutil.rmtree(data_dir)
+    config = _hub_config(home, data_dir, recipient)
+
+    device_zc = AsyncZeroconf(interfaces=["127.0.0.1"])
+    hub_zc = AsyncZeroconf(interfaces=["127.0.0.1"])
+    emulators = {
+        s.name: EmulatedSensor(s.name, mac=s.mac, psk=None, zeroconf=device_zc, clock=clock)
+        for s in home.sensors
+    }
+    hub = Hub(
+        config,
+        clock=clock,
+        classifier_factory=_classifier_factory(),
+        zeroconf=hub_zc,
+        backoff_factory=lambda: Backoff(initial=0.05, maximum=0.5, auth_failure=2.0),
+        clock_synchronised=lambda: True,
+    )
+    minutes: list[MinuteRecord] = []
+    try:
+        await hub.start()
+        for emulator in emulators.values():
+            await emulator.start()
+        await _drive(home, emulators, clock, end)
+        await hub.tick()
+        await hub.flush()
+        assert hub.store is not None
+        minutes = await asyncio.to_thread(hub.store.minutes_between, window.start, window.end)
+        sealed = await hub.close_day(day)
+    finally:
+        for emulator in emulators.values():
+            await emulator.stop()
+        await hub.stop()
+        await device_zc.async_close()
+        await hub_zc.async_close()
+
+    return await asyncio.to_thread(
+        _finish, out, home, sealed.path, identity, minutes, window, time.monotonic() - wall_start
+    )
+
+
+async def _drive(
+    home: VirtualHome, emulators: dict[str, EmulatedSensor], clock: SimClock, end: float
+) -> None:
+    """Feed each emulator what its sensor hears, minute by minute of home time."""
+    mics = {s.name: s.room for s in home.sensors if s.has_microphone}
+    last = clock.now()
+    next_audio: dict[str, float] = dict.fromkeys(mics, last // 60 * 60 + 60)
+    while (now := clock.now()) < end:
+        for name, emulator in emulators.items():
+            up = home.sensor_up(name, now)
+            if not up:
+                await emulator.stop()
+                continue
+            await emulator.start()
+            emulator.queue_advertisements(home.advertisements(name, last, now))
+            if name in mics and now >= next_audio[name]:
+                minute = now // 60 * 60
+                pcm = home.audio(mics[name], minute, minute + AUDIO_SECONDS_PER_MINUTE)
+                emulator.feed_audio(pcm.astype("<i2").tobytes())
+                next_audio[name] = minute + 60
+        last = now
+        await asyncio.sleep(DRIVE_INTERVAL_S)
+
+
+def _hub_config(home: VirtualHome, data_dir: Path, recipient: str) -> HubConfig:
+    store = Store(data_dir)
+    member_key = store.secret(MEMBER_KEY)
+    store.close()
+    members = tuple(
+        MemberConfig(
+            m.name,
+            tags=tuple(tag_hash(member_key, a) for a in m.tag_addresses),
+            irks=tuple(irk.hex() for irk in m.phone_irks),
+        )
+        for m in home.members
+    )
+    return HubConfig(
+        data_dir=str(data_dir),
+        system=SystemConfig(timezone=home.tz.key),
+        study=StudyConfig(participant_id="demo-home", recipients=(recipient,)),
+        sensors=tuple(SensorConfig(s.name, s.room) for s in home.sensors),
+        members=members,
+    )
+
+
+def _classifier_factory() -> Any:
+    try:
+        from hub.sensing.audio import load_default_classifier  # noqa: PLC0415
+    except ImportError:
+        from hub.sensing.audio import EnergyClassifier  # noqa: PLC0415
+
+        return EnergyClassifier
+    return load_default_classifier
+
+
+def _researcher_identity(out: Path) -> tuple[str, str]:
+    import pyrage  # noqa: PLC0415
+
+    identity = pyrage.x25519.Identity.generate()
+    path = out / "researcher-identity.txt"
+    path.write_text(f"# homehub demo researcher identity\n{identity}\n")
+    path.chmod(0o600)
+    return str(identity), str(identity.to_public())
+
+
+def _finish(
+    out: Path,
+    home: VirtualHome,
+    sealed_path: Path,
+    identity: str,
+    minutes: list[MinuteRecord],
+    window: DayWindow,
+    wall_s: float,
+) -> dict[str, Any]:
+    from hub.keys import load_or_create_device_key  # noqa: PLC0415
+    from hub.research.decrypt import open_sealed  # noqa: PLC0415
+
+    summaries = out / "summaries"
+    summaries.mkdir(exist_ok=True)
+    for src in (sealed_path, sealed_path.with_name(sealed_path.name + ".sig")):
+        shutil.copy2(src, summaries / src.name)
+    key = load_or_create_device_key(out / "hub-data" / "keys")
+    (out / "hub-public-key").write_text(key.public_text())
+    truth = home.truth()
+    (out / "ground-truth.json").write_text(json.dumps(truth, indent=1))
+    summary = open_sealed(
+        (summaries / sealed_path.name).read_bytes(),
+        (summaries / (sealed_path.name + ".sig")).read_bytes(),
+        identity,
+        key.public_text(),
+    )
+    report = score(summary, truth, minutes, window)
+    report["wall_time_s"] = round(wall_s, 1)
+    (out / "report.json").write_text(json.dumps(report, indent=1))
+    print_side_by_side(summary, truth, report)
+    return report
+
+
+def score(
+    summary: dict[str, Any],
+    truth: dict[str, Any],
+    minutes: Sequence[MinuteRecord],
+    window: DayWindow,
+) -> dict[str, Any]:
+    """Compare the hub's view with the ground truth."""
+    true_rooms = {int(m["t"]): m["members"] for m in truth["minutes"]}
+    hits = total = 0
+    for record in minutes:
+        expected = true_rooms.get(record.t)
+        if expected is None:
+            continue
+        for member, room in record.members.items():
+            if room == UNKNOWN:
+                continue
+            want = expected.get(member)
+            total += 1
+            hits += (room or "away") == (want or "away")
+    onset_err, wake_err = [], []
+    for member, info in summary["members"].items():
+        true_sleep = truth["sleep"].get(member)
+        found = info["sleep"]
+        if not true_sleep:
+            continue
+        if found["onset"] is None:
+            onset_err.append(float("inf"))
+            wake_err.append(float("inf"))
+            continue
+        onset_err.append(_minutes_between(found["onset"], true_sleep["onset"]))
+        wake_err.append(_minutes_between(found["wake"], true_sleep["wake"]))
+    true_visits = [v for v in truth["visits"] if window.start <= _epoch(v["arrival"]) < window.end]
+    found_visits = summary["visits"]
+    matched = sum(1 for v in true_visits if any(_overlaps(v, f) for f in found_visits))
+    invented = sum(1 for f in found_visits if not any(_overlaps(v, f) for v in true_visits))
+    return {
+        "date": summary["date"],
+        "room_accuracy": round(hits / total, 4) if total else 0.0,
+        "room_minutes_scored": total,
+        "sleep_onset_error_min": max(onset_err) if onset_err else None,
+        "wake_error_min": max(wake_err) if wake_err else None,
+        "visits_true": len(true_visits),
+        "visits_found": len(found_visits),
+        "visits_matched": matched,
+        "visits_invented": invented,
+        "head_counts": [
+            {
+                "true": v["head_count"],
+                "found": [f["head_count"] for f in found_visits if _overlaps(v, f)],
+            }
+            for v in true_visits
+        ],
+    }
+
+
+def _epoch(iso_time: str) -> float:
+    return dt.datetime.fromisoformat(iso_time).timestamp()
+
+
+def _minutes_between(a: str, b: str) -> float:
+    return round(abs(_epoch(a) - _epoch(b)) / 60, 1)
+
+
+def _overlaps(true_visit: dict[str, Any], found: dict[str, Any]) -> bool:
+    return (
+        _epoch(found["arrival"]) < _epoch(true_visit["departure"]) + MATCH_SLACK_S
+        and _epoch(true_visit["arrival"]) < _epoch(found["departure"]) + MATCH_SLACK_S
+    )
+
+
+def print_side_by_side(
+    summary: dict[str, Any], truth: dict[str, Any], report: dict[str, Any]
+) -> None:
+    """The decrypted summary beside the ground truth, for a person to read."""
+    rows: list[tuple[str, str, str]] = []
+    for member, info in summary["members"].items():
+        true_sleep = truth["sleep"].get(member, {})
+        rows.append(
+            (f"{member} sleep onset", _hm(info["sleep"]["onset"]), _hm(true_sleep.get("onset")))
+        )
+        rows.append((f"{member} wake", _hm(info["sleep"]["wake"]), _hm(true_sleep.get("wake"))))
+        rows.append((f"{member} snoring min", str(info["sleep"]["snoring_min"]), "-"))
+        rows.append(
+            (
+                f"{member} minutes away",
+                str(info["minutes_away"]),
+                str(truth.get("away_min", {}).get(member, "-")),
+            )
+        )
+        rows.append(
+            (
+                f"{member} rooms",
+                _rooms(info["rooms"]),
+                _rooms(truth.get("room_min", {}).get(member, {})),
+            )
+        )
+    for i, v in enumerate(summary["visits"], 1):
+        rows.append(
+            (
+                f"visit {i} (found)",
+                f"{_hm(v['arrival'])}-{_hm(v['departure'])} x{v['head_count']}",
+                "",
+            )
+        )
+    for i, v in enumerate(truth["visits"], 1):
+        rows.append(
+            (
+                f"visit {i} (true)",
+                "",
+                f"{_hm(v['arrival'])}-{_hm(v['departure'])} x{v['head_count']}",
+            )
+        )
+    width = max(len(r[0]) for r in rows)
+    print(f"\n{'':{width}}  {'hub (decrypted summary)':34}  ground truth")
+    for label, found, true in rows:
+        print(f"{label:{width}}  {found:34}  {true}")
+    print(
+        f"\nroom accuracy {report['room_accuracy']:.3f} over {report['room_minutes_scored']} member-minutes; "
+        f"sleep onset error {report['sleep_onset_error_min']} min, wake error {report['wake_error_min']} min; "
+        f"visits true {report['visits_true']}, found {report['visits_found']}, "
+        f"matched {report['visits_matched']}, invented {report['visits_invented']}"
+    )
+
+
+def _hm(iso_time: str | None) -> str:
+    return "-" if not iso_time else iso_time[11:16]
+
+
+def _rooms(rooms: dict[str, int]) -> str:
+    return " ".join(f"{r}:{n}" for r, n in sorted(rooms.items()))
+
+
+def main(options: DemoOptions) -> int:
+    """Run the demo from the CLI."""
+    with contextlib.suppress(KeyboardInterrupt):
+        report = asyncio.run(run_demo(options))
+        print(f"\noutputs in {options.out} (report.json, summaries/, ground-truth.json)")
+        return 0 if report["room_accuracy"] > 0 else 1
+    return 130
