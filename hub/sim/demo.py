@@ -182,7 +182,7 @@ def _researcher_identity(out: Path) -> tuple[str, str]:
     return str(identity), str(identity.to_public())
 
 
-def _finish(
+def _finish(  # noqa: PLR0917 - one call site, run in a thread
     out: Path,
     home: VirtualHome,
     sealed_path: Path,
@@ -332,9 +332,9 @@ def print_side_by_side(
     for label, found, true in rows:
         print(f"{label:{width}}  {found:34}  {true}")
     print(
-        f"\nroom accuracy {report['room_accuracy']:.3f} over {report['room_minutes_scored']} member-minutes; "
-        f"sleep onset error {report['sleep_onset_error_min']} min, wake error {report['wake_error_min']} min; "
-        f"visits true {report['visits_true']}, found {report['visits_found']}, "
+        f"\nroom accuracy {report['room_accuracy']:.3f} over {report['room_minutes_scored']} "
+        f"member-minutes; sleep onset error {report['sleep_onset_error_min']} min, "
+        f"wake error {report['wake_error_min']} min; visits true {report['visits_true']}, found {report['visits_found']}, "
         f"matched {report['visits_matched']}, invented {report['visits_invented']}"
     )
 
