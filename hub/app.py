@@ -98,6 +98,7 @@ class Hub:
         self._day: dt.date | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.sealed: list[SealedDay] = []
+        self._sealed_through: dt.date | None = None
         self.audio_seconds = 0
 
     # lifecycle
@@ -299,21 +300,23 @@ class Hub:
             self._pending = []
 
     async def _seal_due_days(self) -> None:
+        """Seal every finished day not sealed yet (several, after a long power cut)."""
         now = self.clock.now()
+        grace = 60 * self.config.day_close_grace_min
         today = dt.datetime.fromtimestamp(now, self.tz).date()
-        yesterday = today - dt.timedelta(days=1)
-        window = DayWindow.for_date(yesterday, self.tz)
-        if now < window.end + 60 * self.config.day_close_grace_min:
+        if self._sealed_through == today:
             return
         assert self.store is not None
-        if await asyncio.to_thread(self.store.is_sealed, str(yesterday)):
-            return
-        if not await asyncio.to_thread(self.store.minutes_between, window.start, window.end):
-            return
-        try:
-            await self.close_day(yesterday)
-        except ClockNotSynchronised:
-            _LOGGER.warning("clock not synchronised yet: day %s stays open", yesterday)
+        for day in await asyncio.to_thread(self.store.unsealed_days):
+            date = dt.date.fromisoformat(day)
+            if now < DayWindow.for_date(date, self.tz).end + grace:
+                return
+            try:
+                await self.close_day(date)
+            except ClockNotSynchronised:
+                _LOGGER.warning("clock not synchronised yet: day %s stays open", day)
+                return
+        self._sealed_through = today
 
     async def close_day(self, date: dt.date) -> SealedDay:
         """Summarise, seal and put a day in the outbox; idempotent per day."""

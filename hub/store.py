@@ -213,6 +213,15 @@ class Store:
                 (day, time.time(), file),
             )
 
+    def unsealed_days(self) -> list[str]:
+        """Days with stored minutes that have not been sealed, oldest first."""
+        with self._tx() as db:
+            rows = db.execute(
+                "SELECT DISTINCT day FROM minutes WHERE day NOT IN "
+                "(SELECT day FROM days WHERE sealed_at IS NOT NULL) ORDER BY day"
+            ).fetchall()
+        return [row[0] for row in rows]
+
     def is_sealed(self, day: str) -> bool:
         """Whether a day was already sealed."""
         with self._tx() as db:

@@ -1,0 +1,109 @@
+"""Hostile and broken devices: garbage on the wire and in advertisements never crash the hub."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from collections.abc import Awaitable, Callable
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
+
+from hub.app import Hub
+from hub.config import BleConfig
+from hub.discovery import SERVICE_TYPE
+from hub.links import LinkState
+from hub.sensing.ble import BleSensing
+from hub.sim.signals import RawAdvertisement
+from tests.e2e.conftest import wait_for
+
+HubFactory = Callable[..., Awaitable[Hub]]
+
+
+async def _garbage_server(payload: bytes) -> asyncio.Server:
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(payload)
+        await writer.drain()
+        await asyncio.sleep(0.2)
+        writer.close()
+
+    return await asyncio.start_server(handle, "127.0.0.1", 0)
+
+
+async def _announce(
+    zc: AsyncZeroconf, name: str, port: int, txt: dict[str, str]
+) -> AsyncServiceInfo:
+    info = AsyncServiceInfo(
+        SERVICE_TYPE,
+        f"{name}.{SERVICE_TYPE}",
+        addresses=[socket.inet_aton("127.0.0.1")],
+        port=port,
+        properties=txt,
+        server=f"{name}.local.",
+    )
+    await zc.async_register_service(info)
+    return info
+
+
+async def test_a_device_sending_garbage_is_an_error_not_a_crash(
+    make_hub: HubFactory, device_zc: AsyncZeroconf
+) -> None:
+    hub = await make_hub({"evil-1": "living", "evil-2": "kitchen", "evil-3": "hall"})
+    assert hub.store is not None
+    payloads = {
+        "evil-1": b"\x01\x00\x05garbage-noise-frame",  # a Noise indicator with a lying length
+        "evil-2": b"\x00\xff\xff\xff\xff\x0f" + os.urandom(64),  # plaintext varint overflow
+        "evil-3": os.urandom(256),
+    }
+    servers = []
+    for name, payload in payloads.items():
+        hub.store.save_sensor(name, "x", os.urandom(32))
+        server = await _garbage_server(payload)
+        servers.append(server)
+        await _announce(
+            device_zc, name, server.sockets[0].getsockname()[1], {"api_encryption": "Noise"}
+        )
+    for name in payloads:
+        await wait_for(lambda n=name: n in hub.links, timeout=5)
+        await wait_for(lambda n=name: hub.links[n].last_error is not None, timeout=5)
+        assert name in (hub.links[name].last_error or "")
+        assert hub.links[name].state is not LinkState.CONNECTED
+    assert hub.state.value == "running"
+    for server in servers:
+        server.close()
+
+
+async def test_txt_records_from_a_device_are_cleaned(
+    make_hub: HubFactory, device_zc: AsyncZeroconf
+) -> None:
+    seen = []
+    hub = await make_hub({})
+    original = hub._on_announce
+    hub._discovery._on_announce = lambda ann: (seen.append(ann), original(ann))  # type: ignore[union-attr]
+    await _announce(device_zc, "weird", 6053, {"friendly_name": "a\x1b[31mred\x00" + "x" * 500})
+    await wait_for(lambda: bool(seen), timeout=5)
+    value = seen[0].txt["friendly_name"]
+    assert "\x1b" not in value and "\x00" not in value and len(value) <= 64
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.builds(
+            RawAdvertisement,
+            address=st.integers(min_value=-(2**63), max_value=2**64),
+            address_type=st.integers(min_value=0, max_value=255),
+            rssi=st.integers(min_value=-(2**31), max_value=2**31),
+            data=st.binary(max_size=80),
+        ),
+        max_size=20,
+    )
+)
+def test_fuzzed_advertisements_never_raise(adverts: list[RawAdvertisement]) -> None:
+    ble = BleSensing(BleConfig(), [], os.urandom(32), os.urandom(32))
+    ble.ingest("living", adverts, 0.0)
+    minute = ble.minute(10.0)
+    assert minute.visitors >= 0
+    assert ble.advertisements == len(adverts)
