@@ -31,6 +31,10 @@ class MalformedAdvertisement(HubError):  # noqa: N818 - reads as a noun at call 
     """An advertisement could not be parsed; it is dropped and counted."""
 
 
+class AudioError(HubError):
+    """An audio file or sound model cannot be used: the message names it and what was expected."""
+
+
 class StoreError(HubError):
     """The local store cannot be read or written (disk full, corrupt file)."""
 
