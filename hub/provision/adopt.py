@@ -17,6 +17,7 @@ import logging
 import os
 import re
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -25,14 +26,16 @@ from typing import Final
 from hub.errors import ProvisioningError
 from hub.provision.improv import ImprovClient, State
 from hub.provision.registry import SensorKeyStore, check_name, check_room
-from hub.provision.repl import RawRepl
+from hub.provision.repl import CTRL_C, RawRepl
 from hub.provision.serialport import SerialPort, open_port
 from hub.store import SensorRecord
 
 _LOGGER = logging.getLogger(__name__)
 
 PROBE_TIMEOUT_S: Final = 2.0
-"""How long each protocol gets to answer when we find out what is on the port."""
+"""How long ESPHome gets to answer Improv when we find out what is on the port."""
+REPL_PROBE_S: Final = 0.5
+"""MicroPython prints its prompt within milliseconds of Ctrl-C."""
 WIFI_TIMEOUT_S: Final = 40.0
 """ESPHome tries a network for up to ~30 s before reporting it cannot connect."""
 ADOPT_TIMEOUT_S: Final = 60.0
@@ -83,18 +86,21 @@ class Provisioned:
 
 
 def detect(port: SerialPort, timeout: float = PROBE_TIMEOUT_S) -> SensorKind:
-    """Ask Improv first (ESPHome answers between log lines), then the raw REPL."""
+    """MicroPython answers Ctrl-C with a prompt at once; ESPHome ignores it and answers Improv."""
+    port.write(b"\r" + CTRL_C + CTRL_C)
+    heard = bytearray()
+    deadline = time.monotonic() + REPL_PROBE_S
+    while time.monotonic() < deadline and len(heard) < 4096:
+        heard += port.read(256)
+        if b">>> " in heard or b"raw REPL" in heard:
+            return SensorKind.MICROPYTHON
     try:
         ImprovClient(port, timeout).current_state()
-    except ProvisioningError as improv_err:
-        try:
-            RawRepl(port, timeout).enter()
-        except ProvisioningError as repl_err:
-            raise ProvisioningError(
-                f"neither ESPHome nor MicroPython answered: Improv: {improv_err}; "
-                f"raw REPL: {repl_err}"
-            ) from repl_err
-        return SensorKind.MICROPYTHON
+    except ProvisioningError as err:
+        raise ProvisioningError(
+            f"neither ESPHome nor MicroPython answered: no REPL prompt after Ctrl-C "
+            f"within {REPL_PROBE_S}s, and {err}"
+        ) from err
     return SensorKind.ESPHOME
 
 

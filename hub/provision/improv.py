@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Final
@@ -156,6 +157,11 @@ class PacketReader:
                 return packets
             self._keep_log(self._buf[:start])
             del self._buf[:start]
+            if not _plausible_start(self._buf):
+                # Log text that happens to contain the header: skip it and rescan.
+                self._keep_log(self._buf[:1])
+                del self._buf[:1]
+                continue
             if len(self._buf) < _FIXED:
                 return packets
             end = _FIXED + self._buf[8] + 1
@@ -183,6 +189,13 @@ class PacketReader:
         return " | ".join(line.strip() for line in clean.splitlines()[-lines:] if line.strip())
 
 
+def _plausible_start(buf: bytearray) -> bool:
+    """Version and type, as far as they have arrived, are ones a device sends."""
+    if len(buf) > 6 and buf[6] != VERSION:
+        return False
+    return not (len(buf) > 7 and buf[7] not in PacketType._value2member_map_)
+
+
 def _partial_header_len(buf: bytearray) -> int:
     for n in range(min(len(HEADER) - 1, len(buf)), 0, -1):
         if buf.endswith(HEADER[:n]):
@@ -197,6 +210,7 @@ class ImprovClient:
         self._port = port
         self._timeout = timeout
         self._reader = PacketReader()
+        self._pending: deque[Packet] = deque()
 
     def current_state(self) -> State:
         """Ask for and return the device's provisioning state."""
@@ -243,12 +257,16 @@ class ImprovClient:
 
     def _wait(self, types: set[int], timeout: float, what: str) -> Packet:
         deadline = time.monotonic() + max(0.0, timeout)
-        while time.monotonic() < deadline:
-            for packet in self._reader.feed(self._port.read(256)):
+        while True:
+            while self._pending:
+                packet = self._pending.popleft()
                 if packet.type == PacketType.ERROR_STATE and packet.data[:1] != b"\x00":
                     raise ProvisioningError(f"device reported an error: {_error_name(packet)}")
                 if packet.type in types:
                     return packet
+            if time.monotonic() >= deadline:
+                break
+            self._pending.extend(self._reader.feed(self._port.read(256)))
         tail = self._reader.log_tail()
         heard = f"; last output: {tail}" if tail else "; it sent nothing"
         raise ProvisioningError(f"no Improv answer with {what} within {timeout:.1f}s{heard}")

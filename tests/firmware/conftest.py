@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import shutil
@@ -52,7 +53,12 @@ def run_mpy(micropython: str, code: str, timeout: float = 60) -> str:
     """Run ``code`` on the unix port with the firmware on the path; returns stdout."""
     env = {**os.environ, "MICROPYPATH": f"{FIRMWARE}:.frozen"}
     proc = subprocess.run(
-        [micropython, "-c", code], capture_output=True, text=True, timeout=timeout, env=env
+        [micropython, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        check=False,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc.stdout
@@ -90,25 +96,30 @@ class RunningSensor:
         return out
 
 
-@pytest.fixture
-def sensor(micropython: str, tmp_path: Path) -> Iterator[RunningSensor]:
-    """The firmware's main.py on the unix port with a fake radio, a fresh name, port and key."""
-    name = f"ble-test-{uuid.uuid4().hex[:8]}"
+@contextlib.contextmanager
+def start_sensor(
+    micropython: str, workdir: Path, psk: bytes | None, name: str | None = None
+) -> Iterator[RunningSensor]:
+    """The firmware's main.py on the unix port with a fake radio, a fresh name and port.
+
+    ``psk`` None starts it unkeyed (all-zero key, adoptable with noise_encryption_set_key).
+    """
+    name = name or f"ble-test-{uuid.uuid4().hex[:8]}"
     port = free_port()
-    psk = os.urandom(32)
-    cfg = {"name": name, "room": "kitchen", "psk": base64.b64encode(psk).decode(), "port": port}
-    cfg["batch_ms"] = 100
-    (tmp_path / "sensor.json").write_text(json.dumps(cfg))
+    cfg: dict[str, object] = {"name": name, "room": "kitchen", "port": port, "batch_ms": 100}
+    if psk is not None:
+        cfg["psk"] = base64.b64encode(psk).decode()
+    (workdir / "sensor.json").write_text(json.dumps(cfg))
     env = {**os.environ, "MICROPYPATH": f"{FIRMWARE}:.frozen", "HOMEHUB_FAKE_DEVICES": "20"}
     proc = subprocess.Popen(
         [micropython, str(FIRMWARE / "main.py"), "sensor.json"],
-        cwd=tmp_path,
+        cwd=workdir,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
-    running = RunningSensor(name, port, psk, tmp_path, proc)
+    running = RunningSensor(name, port, psk or bytes(32), workdir, proc)
     try:
         wait_listening(port, proc)
         yield running
@@ -120,3 +131,10 @@ def sensor(micropython: str, tmp_path: Path) -> Iterator[RunningSensor]:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.communicate()
+
+
+@pytest.fixture
+def sensor(micropython: str, tmp_path: Path) -> Iterator[RunningSensor]:
+    """A keyed sensor on the unix port."""
+    with start_sensor(micropython, tmp_path, os.urandom(32)) as running:
+        yield running

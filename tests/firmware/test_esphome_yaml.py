@@ -25,7 +25,9 @@ ESPHOME_VERSION = "2026.6"
 @pytest.fixture(scope="session")
 def esphome() -> str:
     path = Path(
-        os.environ.get("HOMEHUB_ESPHOME", ROOT / "firmware" / ".cache" / "esphome-venv" / "bin" / "esphome")
+        os.environ.get(
+            "HOMEHUB_ESPHOME", ROOT / "firmware" / ".cache" / "esphome-venv" / "bin" / "esphome"
+        )
     )
     if not path.exists():
         msg = f"ESPHome not installed at {path} (scripts/ci/30-firmware.sh installs it)"
@@ -44,14 +46,28 @@ def workdir(tmp_path: Path) -> Path:
 
 
 def run(esphome: str, workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "ESPHOME_DATA_DIR": str(workdir / ".esphome"), "PLATFORMIO_CORE_DIR": str(workdir / ".pio")}
+    env = {
+        **os.environ,
+        "ESPHOME_DATA_DIR": str(workdir / ".esphome"),
+        "PLATFORMIO_CORE_DIR": str(workdir / ".pio"),
+    }
     return subprocess.run(
-        [esphome, *args], cwd=workdir, env=env, capture_output=True, text=True, timeout=300, check=False
+        [esphome, *args],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
 
 
 def test_the_three_sensors_exist() -> None:
-    assert {p.name for p in CONFIGS} == {"room-sensor.yaml", "ble-sensor.yaml", "ble-sensor-c3.yaml"}
+    assert {p.name for p in CONFIGS} == {
+        "room-sensor.yaml",
+        "ble-sensor.yaml",
+        "ble-sensor-c3.yaml",
+    }
 
 
 def test_esphome_is_the_pinned_release(esphome: str) -> None:

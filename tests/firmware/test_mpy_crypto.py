@@ -58,7 +58,8 @@ from binascii import unhexlify as h, hexlify
 key = bytes(range(0x80, 0xa0))
 nonce = h("070000004041424344454647")
 aad = h("50515253c0c1c2c3c4c5c6c7")
-pt = b"Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it."
+pt = b"Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the "
+pt += b"future, sunscreen would be it."
 s = chachapoly.seal(key, nonce, pt, aad)
 print(hexlify(s).decode())
 print(chachapoly.open_(key, nonce, s, aad) == pt)
