@@ -76,6 +76,29 @@ except chachapoly.AuthError:
     assert out[1:] == ["True", "refused"]
 
 
+def test_chacha20_uses_viper_on_the_unix_port(micropython: str) -> None:
+    out = run_mpy(
+        micropython,
+        "import chachapoly, chacha_viper\nprint(chachapoly.chacha20 is chacha_viper.chacha20)",
+    )
+    assert out.strip() == "True"
+
+
+@pytest.mark.parametrize("size", [0, 1, 63, 64, 65, 1000])
+def test_portable_chacha20_matches_viper(micropython: str, size: int) -> None:
+    key, nonce, data = os.urandom(32), os.urandom(12), os.urandom(size)
+    out = run_mpy(
+        micropython,
+        f"""
+import chachapoly, chacha_viper
+a = chachapoly.chacha20_py({key!r}, 7, {nonce!r}, {data!r})
+b = chacha_viper.chacha20({key!r}, 7, {nonce!r}, {data!r})
+print(a == b, len(a))
+""",
+    ).split()
+    assert out == ["True", str(size)]
+
+
 @pytest.mark.parametrize("size", [0, 1, 63, 64, 65, 700])
 def test_chachapoly_matches_cryptography(micropython: str, size: int) -> None:
     key, nonce, aad, pt = os.urandom(32), os.urandom(12), os.urandom(size % 40), os.urandom(size)
