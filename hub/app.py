@@ -345,7 +345,7 @@ class Hub:
             participant_id=self.config.study.participant_id,
             hub_id=key.hub_id,
             members=[m.name for m in self.config.members],
-            bedrooms={m.name: "bedroom" for m in self.config.members},
+            bedrooms={m.name: m.bedroom for m in self.config.members},
             rooms=self.rooms(),
             generated_at=self.clock.now(),
         )

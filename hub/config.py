@@ -77,6 +77,8 @@ class MemberConfig:
     """Keyed hashes of the member's fixed-address BLE tags (``homehub member tag`` makes them)."""
     irks: tuple[str, ...] = ()
     """Hex identity resolving keys of the member's phones (resolve rotating addresses)."""
+    bedroom: str = "bedroom"
+    """Room the member sleeps in (sleep is a quiet stay there)."""
 
 
 @dataclass(frozen=True, slots=True)
