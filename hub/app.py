@@ -39,6 +39,8 @@ FLUSH_MINUTES: Final = 10
 """Minutes written to SQLite per transaction: ~1 KB per row, ~150 commits a day (SD wear)."""
 AUDIO_TICK_S: Final = 0.25
 """Real seconds between classification passes: pause takes effect well within 1 s."""
+MAX_LATE_S: Final = 120.0
+"""A minute closed this late, or a clock before its start, means the wall clock jumped."""
 MEMBER_KEY: Final = "member-key"
 """Name of the secret under which registered tags are hashed."""
 
@@ -99,6 +101,8 @@ class Hub:
         self._tasks: list[asyncio.Task[None]] = []
         self.sealed: list[SealedDay] = []
         self._sealed_through: dt.date | None = None
+        self._synced = False
+        self._warned_unsynced = False
         self.audio_seconds = 0
 
     # lifecycle
@@ -280,6 +284,10 @@ class Hub:
         """Close the current minute, store a block when due, and seal finished days."""
         assert self._builder is not None and self.ble is not None and self.store is not None
         builder = self._builder
+        now = self.clock.now()
+        if not await self._clock_trusted(builder, now):
+            self._open_minute(now)
+            return
         record = builder.close(self.ble.minute(builder.t + 60))
         day = dt.datetime.fromtimestamp(record.t, self.tz).date()
         if self._day is not None and day != self._day and self._pending:
@@ -292,6 +300,21 @@ class Hub:
             self._pending = []
         self._open_minute(builder.t + 60)
         await self._seal_due_days()
+
+    async def _clock_trusted(self, builder: MinuteBuilder, now: float) -> bool:
+        """Minutes are kept only on a synchronised clock that did not jump during them."""
+        if not self._synced:
+            self._synced = await asyncio.to_thread(self._clock_synchronised)
+            if not self._synced:
+                if not self._warned_unsynced:
+                    _LOGGER.warning("clock not synchronised: minutes are not recorded yet")
+                    self._warned_unsynced = True
+                return False
+        end = builder.t + 60
+        if now > end + MAX_LATE_S or now < builder.t:
+            _LOGGER.warning("clock jumped by %.0f s; the open minute is dropped", now - end)
+            return False
+        return True
 
     async def flush(self) -> None:
         """Write pending minutes now."""
@@ -320,7 +343,7 @@ class Hub:
 
     async def close_day(self, date: dt.date) -> SealedDay:
         """Summarise, seal and put a day in the outbox; idempotent per day."""
-        if not self._clock_synchronised():
+        if not await asyncio.to_thread(self._clock_synchronised):
             raise ClockNotSynchronised("the clock is not synchronised; days are not sealed")
         assert self.store is not None
         await self.flush()
@@ -413,7 +436,9 @@ class _StoreKeys:
 
 
 async def _sleep_until(clock: Clock, when: float) -> None:
-    await clock.sleep(when - clock.now())
+    """Sleep in short steps so a wall clock jumping back is noticed (``tick`` handles it)."""
+    while 0 < (left := when - clock.now()) <= 60 + MAX_LATE_S:
+        await clock.sleep(min(left, 15.0))
 
 
 def _default_clock_check() -> bool:

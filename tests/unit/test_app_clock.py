@@ -1,0 +1,103 @@
+"""The hub's minute clock: jumps of the wall clock and an unsynchronised clock."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyrage
+import pytest
+from zeroconf.asyncio import AsyncZeroconf
+
+from hub.app import Hub
+from hub.config import HubConfig, MemberConfig, StudyConfig
+
+T0 = 1_767_225_600
+
+
+class ManualClock:
+    """A clock the test moves by hand."""
+
+    speed = 1.0
+
+    def __init__(self, t: float) -> None:
+        self.t = t
+
+    def now(self) -> float:
+        return self.t
+
+    async def sleep(self, seconds: float) -> None:
+        raise AssertionError("the test drives tick() itself")
+
+
+@pytest.fixture
+async def zc() -> AsyncZeroconf:
+    zc = AsyncZeroconf(interfaces=["127.0.0.1"])
+    yield zc
+    await zc.async_close()
+
+
+def config(tmp_path: Path) -> HubConfig:
+    recipient = str(pyrage.x25519.Identity.generate().to_public())
+    return HubConfig(
+        data_dir=str(tmp_path),
+        study=StudyConfig(recipients=(recipient,)),
+        members=(MemberConfig("member-1"),),
+    )
+
+
+async def _hub(tmp_path: Path, zc: AsyncZeroconf, clock: ManualClock, synced: list[bool]) -> Hub:
+    hub = Hub(config(tmp_path), clock=clock, zeroconf=zc, clock_synchronised=lambda: synced[0])
+    await hub.start()
+    for task in hub._tasks:  # drive the minutes by hand
+        task.cancel()
+    return hub
+
+
+async def test_a_forward_jump_drops_the_open_minute_instead_of_replaying_hours(
+    tmp_path: Path, zc: AsyncZeroconf
+) -> None:
+    clock = ManualClock(T0 + 5)
+    hub = await _hub(tmp_path, zc, clock, [True])
+    clock.t = T0 + 61
+    await hub.tick()
+    clock.t = T0 + 3 * 3600 + 10  # NTP moved the clock three hours on
+    await hub.tick()
+    clock.t = T0 + 3 * 3600 + 61
+    await hub.tick()
+    await hub.flush()
+    assert hub.store is not None
+    times = [m.t for m in hub.store.minutes_between(0, 2**40)]
+    assert times == [T0, T0 + 3 * 3600]
+    await hub.stop()
+
+
+async def test_a_backward_jump_drops_the_open_minute(tmp_path: Path, zc: AsyncZeroconf) -> None:
+    clock = ManualClock(T0 + 5)
+    hub = await _hub(tmp_path, zc, clock, [True])
+    clock.t = T0 - 7200
+    await hub.tick()
+    clock.t = T0 - 7200 + 60
+    await hub.tick()
+    await hub.flush()
+    assert hub.store is not None
+    assert [m.t for m in hub.store.minutes_between(0, 2**40)] == [T0 - 7200]
+    await hub.stop()
+
+
+async def test_nothing_is_recorded_until_the_clock_is_synchronised(
+    tmp_path: Path, zc: AsyncZeroconf, caplog: pytest.LogCaptureFixture
+) -> None:
+    synced = [False]
+    clock = ManualClock(T0 + 5)
+    hub = await _hub(tmp_path, zc, clock, synced)
+    for i in range(1, 4):
+        clock.t = T0 + 60 * i + 1
+        await hub.tick()
+    assert "not synchronised" in caplog.text
+    synced[0] = True
+    clock.t = T0 + 60 * 4 + 1
+    await hub.tick()
+    await hub.flush()
+    assert hub.store is not None
+    assert [m.t for m in hub.store.minutes_between(0, 2**40)] == [T0 + 180]
+    await hub.stop()
