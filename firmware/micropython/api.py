@@ -16,6 +16,9 @@ from log import DEBUG, INFO, WARNING, log
 _PROLOGUE = b"NoiseAPIInit"
 _MAX_FRAME = 8192
 _MAX_CLIENTS = 3
+# aioesphomeapi pings every 20 s; a client silent for this long is gone (Wi-Fi dropped without
+# a FIN) and its slot is freed, as ESPHome does after missed keepalives.
+_IDLE_S = 90
 
 
 class ProtocolError(Exception):
@@ -55,7 +58,7 @@ class Connection:
         try:
             if await self._handshake():
                 await self._serve()
-        except (OSError, EOFError, ProtocolError, pb.DecodeError) as err:
+        except (OSError, EOFError, ProtocolError, pb.DecodeError, asyncio.TimeoutError) as err:
             log(DEBUG, "api: connection ended: %s", err)
         except noise.chachapoly.AuthError:
             log(WARNING, "api: frame failed authentication; closing")
@@ -71,11 +74,11 @@ class Connection:
             await self._writer.drain()
 
     async def _handshake(self):
-        header, hello = await read_frame(self._reader)
+        header, hello = await asyncio.wait_for(read_frame(self._reader), _IDLE_S)
         prologue = _PROLOGUE + header[1:3] + hello
         s = self._server
         await self._write(frame(b"\x01" + s.name.encode() + b"\x00" + s.mac_hex.encode() + b"\x00"))
-        _, msg = await read_frame(self._reader)
+        _, msg = await asyncio.wait_for(read_frame(self._reader), _IDLE_S)
         if not msg or msg[0] != 0x00:
             await self._write(frame(b"\x01Bad handshake packet"))
             return False
@@ -101,7 +104,11 @@ class Connection:
 
     async def _serve(self):
         while True:
-            _, ct = await read_frame(self._reader)
+            try:
+                _, ct = await asyncio.wait_for(read_frame(self._reader), _IDLE_S)
+            except asyncio.TimeoutError:
+                log(INFO, "api: client silent for %ds; closing", _IDLE_S)
+                return
             plain = self._rx.decrypt(ct)
             if len(plain) < 4:
                 raise ProtocolError("message too short")

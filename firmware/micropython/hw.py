@@ -134,23 +134,67 @@ def _mac_text(raw):
     return ":".join("%02X" % b for b in raw)
 
 
-async def _esp32_board(cfg):
-    import network
+_WIFI_CHECK_MS = const(5_000)
+_WIFI_BACKOFF_MIN_MS = const(2_000)
+_WIFI_BACKOFF_MAX_MS = const(120_000)
 
-    wlan = network.WLAN(network.STA_IF)
-    wlan.active(True)
-    if not wlan.isconnected():
-        wlan.connect(cfg.wifi_ssid, cfg.wifi_psk)
-        for _ in range(200):
-            if wlan.isconnected():
-                break
+
+class Wifi:
+    """Joins the home network and rejoins with capped exponential backoff when it drops."""
+
+    def __init__(self, ssid, passphrase):
+        import network
+
+        self._wlan = network.WLAN(network.STA_IF)
+        self._ssid = ssid
+        self._passphrase = passphrase
+        self._task = None
+
+    @property
+    def mac(self):
+        return _mac_text(self._wlan.config("mac"))
+
+    @property
+    def ip(self):
+        return self._wlan.ifconfig()[0]
+
+    async def join(self, timeout_ms=20_000):
+        self._wlan.active(True)
+        if not self._wlan.isconnected():
+            self._wlan.connect(self._ssid, self._passphrase)
+        waited = 0
+        while not self._wlan.isconnected() and waited < timeout_ms:
             await asyncio.sleep_ms(100)
-    if not wlan.isconnected():
+            waited += 100
+        return self._wlan.isconnected()
+
+    async def _keep(self):
+        backoff = _WIFI_BACKOFF_MIN_MS
+        while True:
+            await asyncio.sleep_ms(_WIFI_CHECK_MS)
+            if self._wlan.isconnected():
+                backoff = _WIFI_BACKOFF_MIN_MS
+                continue
+            log(WARNING, "wifi: connection lost; rejoining")
+            self._wlan.disconnect()
+            if not await self.join():
+                await asyncio.sleep_ms(backoff)
+                backoff = min(backoff * 2, _WIFI_BACKOFF_MAX_MS)
+
+    def start_keeping(self):
+        self._task = asyncio.create_task(self._keep())
+
+
+async def _esp32_board(cfg):
+    if not cfg.wifi_ssid:
+        raise OSError("no Wi-Fi in sensor.json: provision the sensor first")
+    wifi = Wifi(cfg.wifi_ssid, cfg.wifi_psk)
+    if not await wifi.join():
         log(WARNING, "wifi: not connected; check the ssid and passphrase")
         raise OSError("wifi not connected")
-    ip = wlan.ifconfig()[0]
-    log(INFO, "wifi: connected as %s", ip)
-    return Board(Net(ip, _LWIP), BleRadio(), _mac_text(wlan.config("mac")), sys.platform)
+    wifi.start_keeping()
+    log(INFO, "wifi: connected as %s", wifi.ip)
+    return Board(Net(wifi.ip, _LWIP), BleRadio(), wifi.mac, sys.platform)
 
 
 async def board(cfg):

@@ -94,6 +94,10 @@ def main():
     except config.ConfigError as err:
         log(WARNING, "config: %s", err)
         sys.exit(2)
+    except OSError as err:
+        # On a board: stay at the REPL so `homehub sensor provision` can reach it.
+        log(WARNING, "sensor stopped: %s", err)
+        sys.exit(1)
 
 
 main()

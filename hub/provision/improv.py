@@ -23,6 +23,8 @@ HEADER: Final = b"IMPROV"
 VERSION: Final = 1
 _FIXED: Final = len(HEADER) + 3
 """Header, version, type and length come before the data."""
+URL_GRACE_S: Final = 1.0
+"""After reporting "provisioned", a device sends its URLs within this time, if at all."""
 MAX_LOG_KEPT: Final = 4096
 """Log text kept for error messages; older text is dropped."""
 
@@ -244,6 +246,13 @@ class ImprovClient:
                 return self._result_strings(packet, Command.WIFI_SETTINGS)
             state = _state(packet)
             _LOGGER.debug("improv: device state %s", state.name)
+            if state is State.PROVISIONED:
+                # The URLs usually follow at once; a device that sends none is still joined.
+                try:
+                    packet = self._wait({PacketType.RPC_RESULT}, URL_GRACE_S, "its URLs")
+                except ProvisioningError:
+                    return ()
+                return self._result_strings(packet, Command.WIFI_SETTINGS)
 
     def _result_strings(self, packet: Packet, command: int) -> tuple[str, ...]:
         if len(packet.data) < 2 or packet.data[0] != command:
