@@ -137,4 +137,3 @@ except config.ConfigError as err:
 """,
     )
     assert message in out
-

@@ -89,12 +89,14 @@ class FakeEsphome(PtyDevice):
         ssid: str = "home-net",
         passphrase: str = "correct horse",
         provisioned: bool = False,
+        send_urls: bool = True,
     ) -> None:
         super().__init__()
         self.name = name
         self._ssid = ssid
         self._passphrase = passphrase
         self.state = 0x04 if provisioned else 0x02
+        self._send_urls = send_urls
         self.wifi_attempts: list[tuple[str, str]] = []
         self._inbuf = bytearray()
         self._outbox: list[tuple[float, bytes]] = []
@@ -154,7 +156,8 @@ class FakeEsphome(PtyDevice):
                 self.state = 0x04
                 url = improv_strings("http://192.168.1.23")
                 self._send(0x01, b"\x04", delay=0.2)
-                self._send(0x04, bytes([0x01, len(url)]) + url, delay=0.2)
+                if self._send_urls:
+                    self._send(0x04, bytes([0x01, len(url)]) + url, delay=0.2)
             else:
                 self.state = 0x02
                 self._send(0x02, b"\x03", delay=0.2)  # unable to connect

@@ -30,6 +30,13 @@ def test_wifi_credentials_reach_the_device(port_of) -> None:
     assert dev.wifi_attempts == [("home-net", "s3cret pass")]
 
 
+def test_joined_device_without_urls_is_still_joined(port_of) -> None:
+    with FakeEsphome(ssid="n", passphrase="p", send_urls=False) as dev:
+        client = ImprovClient(port_of(dev))
+        assert client.send_wifi("n", "p", timeout=5) == ()
+        assert client.current_state() is State.PROVISIONED
+
+
 def test_wrong_wifi_is_a_clear_error(port_of) -> None:
     with FakeEsphome(ssid="home-net", passphrase="right") as dev:
         client = ImprovClient(port_of(dev))
