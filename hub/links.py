@@ -271,7 +271,8 @@ class SensorLink:
                 return None
             psk = os.urandom(32)
             await asyncio.to_thread(self._keys.save_sensor, self.name, self.room, psk)
-            if not await client.noise_encryption_set_key(psk):
+            # ESPHome base64-decodes the key it is sent (api_connection.cpp)
+            if not await client.noise_encryption_set_key(encode_psk(psk).encode()):
                 raise SensorError(self.name, "did not accept a new encryption key")
             _LOGGER.warning("%s: adopted with a new encryption key", self.name)
             return psk

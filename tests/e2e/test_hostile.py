@@ -19,6 +19,8 @@ from hub.sensing.ble import BleSensing
 from hub.sim.signals import RawAdvertisement
 from tests.e2e.conftest import wait_for
 
+_RUN = os.urandom(3).hex()
+
 HubFactory = Callable[..., Awaitable[Hub]]
 
 
@@ -50,12 +52,13 @@ async def _announce(
 async def test_a_device_sending_garbage_is_an_error_not_a_crash(
     make_hub: HubFactory, device_zc: AsyncZeroconf
 ) -> None:
-    hub = await make_hub({"evil-1": "living", "evil-2": "kitchen", "evil-3": "hall"})
+    names = [f"evil-{i}-{_RUN}" for i in (1, 2, 3)]
+    hub = await make_hub(dict(zip(names, ("living", "kitchen", "hall"), strict=True)))
     assert hub.store is not None
     payloads = {
-        "evil-1": b"\x01\x00\x05garbage-noise-frame",  # a Noise indicator with a lying length
-        "evil-2": b"\x00\xff\xff\xff\xff\x0f" + os.urandom(64),  # plaintext varint overflow
-        "evil-3": os.urandom(256),
+        names[0]: b"\x01\x00\x05garbage-noise-frame",  # a Noise indicator with a lying length
+        names[1]: b"\x00\xff\xff\xff\xff\x0f" + os.urandom(64),  # plaintext varint overflow
+        names[2]: os.urandom(256),
     }
     servers = []
     for name, payload in payloads.items():
@@ -82,7 +85,9 @@ async def test_txt_records_from_a_device_are_cleaned(
     hub = await make_hub({})
     original = hub._on_announce
     hub._discovery._on_announce = lambda ann: (seen.append(ann), original(ann))  # type: ignore[union-attr]
-    await _announce(device_zc, "weird", 6053, {"friendly_name": "a\x1b[31mred\x00" + "x" * 500})
+    await _announce(
+        device_zc, f"weird-{_RUN}", 6053, {"friendly_name": "a\x1b[31mred\x00" + "x" * 200}
+    )
     await wait_for(lambda: bool(seen), timeout=5)
     value = seen[0].txt["friendly_name"]
     assert "\x1b" not in value and "\x00" not in value and len(value) <= 64
