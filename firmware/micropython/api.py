@@ -7,6 +7,7 @@ wrong key gets ``0x01`` + "Handshake MAC failure". After that every frame is one
 """
 
 import asyncio
+import binascii
 
 import messages as m
 import noise
@@ -152,8 +153,9 @@ class Connection:
 class ApiServer:
     """Accepts API clients and fans advertisement batches out to the subscribed ones."""
 
-    def __init__(self, cfg, info, server_info="homehub-ble-sensor"):
+    def __init__(self, cfg, info, server_info="homehub-ble-sensor", on_new_key=None):
         self._cfg = cfg
+        self._on_new_key = on_new_key
         self.info = info
         self.name = cfg.name
         self.mac_hex = info["mac"].replace(":", "").lower()
@@ -165,14 +167,24 @@ class ApiServer:
     def psk(self):
         return self._cfg.psk
 
-    def set_key(self, key):
-        """Adoption: store a new 32-byte key; it applies from the next connection, as in ESPHome."""
-        if len(key) != 32 or key == bytes(32):
-            # An empty key would mean plaintext in ESPHome; this sensor never runs without one.
-            log(WARNING, "api: refused a new key that is empty, all zero or not 32 bytes")
-            return False
-        self._cfg.set_psk(key)
-        log(INFO, "api: new encryption key stored")
+    def set_key(self, key_b64):
+        """Adoption, as ESPHome: the request carries the key base64-encoded; an empty key clears
+        it (back to adoptable). The key applies from the next connection."""
+        if not key_b64:
+            self._cfg.set_psk(None)
+            log(INFO, "api: encryption key cleared; adoptable again")
+        else:
+            try:
+                key = binascii.a2b_base64(key_b64)
+            except ValueError:
+                key = b""
+            if len(key) != 32 or key == bytes(32):
+                log(WARNING, "api: refused a new key that is not 32 bytes of base64")
+                return False
+            self._cfg.set_psk(key)
+            log(INFO, "api: new encryption key stored")
+        if self._on_new_key is not None:
+            self._on_new_key()
         return True
 
     async def start(self, host, port):

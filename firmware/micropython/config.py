@@ -6,6 +6,7 @@
 
 import binascii
 import json
+import os
 
 DEFAULT_PATH = "sensor.json"
 
@@ -36,13 +37,16 @@ class Config:
         self.wifi_psk = data.get("wifi_psk", "")
 
     def set_psk(self, key):
-        self.psk = bytes(key)
-        self._data["psk"] = binascii.b2a_base64(key).decode().strip()
+        """Store a new key (None: forget it and serve adoptable with the zero key)."""
+        if key is None:
+            self.psk = ZERO_PSK
+            self._data.pop("psk", None)
+        else:
+            self.psk = bytes(key)
+            self._data["psk"] = binascii.b2a_base64(key).decode().strip()
         tmp = self._path + ".tmp"
         with open(tmp, "w") as f:
             json.dump(self._data, f)
-        import os
-
         os.rename(tmp, self._path)
 
 

@@ -37,19 +37,26 @@ class Sensor:
             "project_name": "homehub.ble-sensor",
             "project_version": VERSION,
         }
-        self.api = api.ApiServer(cfg, info)
-        txt = (
-            ("friendly_name", cfg.name),
+        self.api = api.ApiServer(cfg, info, on_new_key=self._announce_keyed)
+        self.mdns = mdns.Responder(board.net, cfg.name, cfg.port, self._txt())
+        self._flusher = None
+
+    def _txt(self):
+        # As ESPHome: "api_encryption" once keyed, "api_encryption_supported" while adoptable.
+        key = "api_encryption" if self.cfg.psk != config.ZERO_PSK else "api_encryption_supported"
+        return (
+            ("friendly_name", self.cfg.name),
             ("version", SERVICE_TXT_VERSION),
-            ("mac", board.mac.replace(":", "").lower()),
+            ("mac", self.board.mac.replace(":", "").lower()),
             ("platform", "ESP32"),
             ("network", "wifi"),
-            ("api_encryption", "Noise_NNpsk0_25519_ChaChaPoly_SHA256"),
+            (key, "Noise_NNpsk0_25519_ChaChaPoly_SHA256"),
             ("project_name", "homehub.ble-sensor"),
             ("project_version", VERSION),
         )
-        self.mdns = mdns.Responder(board.net, cfg.name, cfg.port, txt)
-        self._flusher = None
+
+    def _announce_keyed(self):
+        self.mdns.set_txt(self._txt())
 
     def on_adv(self, addr, addr_type, rssi, data):
         """Radio callback: keep only what the batch needs; never blocks."""

@@ -127,6 +127,12 @@ class Responder:
         self._sock = self._net.mdns_socket(_GROUP, _PORT)
         self._task = asyncio.create_task(self._run())
 
+    def set_txt(self, txt):
+        """New TXT records (e.g. after adoption), announced at once."""
+        self._txt = txt
+        if self._sock is not None:
+            self._send(self.response(), (_GROUP, _PORT))
+
     async def stop(self):
         if self._task is not None:
             self._task.cancel()

@@ -189,7 +189,8 @@ async def set_key_over_api(name: str, host: str, port: int, psk: bytes) -> None:
     api = client(ZERO_PSK)
     try:
         await api.connect(login=True)
-        if not await api.noise_encryption_set_key(psk):
+        # ESPHome base64-decodes the key it is sent (api_connection.cpp).
+        if not await api.noise_encryption_set_key(base64.b64encode(psk)):
             raise KeyNotSet(f"{name} refused the new key")
     except APIConnectionError as err:
         raise KeyNotSet(f"{name}: cannot adopt over the network: {err}") from err

@@ -108,8 +108,10 @@ async def test_adoption_sets_a_new_key(sensor: RunningSensor) -> None:
     new_key = os.urandom(32)
     api = client("127.0.0.1", sensor.port, sensor.psk)
     await api.connect(login=True)
-    assert await api.noise_encryption_set_key(new_key)
-    assert not await api.noise_encryption_set_key(b"\x00" * 32)
+    # As ESPHome, the key travels base64-encoded; raw or short keys are refused.
+    assert not await api.noise_encryption_set_key(new_key[:16])
+    assert not await api.noise_encryption_set_key(base64.b64encode(bytes(32)))
+    assert await api.noise_encryption_set_key(base64.b64encode(new_key))
     await api.disconnect()
 
     stored = json.loads((sensor.workdir / "sensor.json").read_text())
@@ -119,4 +121,11 @@ async def test_adoption_sets_a_new_key(sensor: RunningSensor) -> None:
     adopted = client("127.0.0.1", sensor.port, new_key)
     await adopted.connect(login=True)
     assert (await adopted.device_info()).name == sensor.name
+    # An empty key clears it: the sensor is adoptable again with the zero key.
+    assert await adopted.noise_encryption_set_key(b"")
     await adopted.disconnect()
+    assert "psk" not in json.loads((sensor.workdir / "sensor.json").read_text())
+    again = client("127.0.0.1", sensor.port, bytes(32))
+    await again.connect(login=True)
+    assert (await again.device_info()).api_encryption_provisionable
+    await again.disconnect()
