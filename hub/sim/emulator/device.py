@@ -137,6 +137,11 @@ class EmulatedSensor:
         return len(self._sessions)
 
     @property
+    def sessions(self) -> tuple[ApiSession, ...]:
+        """The open client connections."""
+        return tuple(self._sessions)
+
+    @property
     def muted(self) -> bool:
         """The "Microphone mute" switch."""
         return self._voice.muted

@@ -68,6 +68,8 @@ class VoicePipeline:
         """PCM fed while not streaming: a real microphone is off then."""
         self.sent_bytes = 0
         self._buffer = bytearray()
+        self._sent_upto = 0
+        """Bytes of ``_buffer`` already sent or dropped: compacted lazily, not per chunk."""
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._restart: asyncio.TimerHandle | None = None
@@ -87,7 +89,7 @@ class VoicePipeline:
         self._cancel_restart()
         self.client = None
         self.state = VoiceState.IDLE
-        self._buffer.clear()
+        self._clear()
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
@@ -101,13 +103,21 @@ class VoicePipeline:
             return
         buf = self._buffer
         buf += pcm
-        excess = len(buf) - BUFFER_LIMIT
+        excess = len(buf) - self._sent_upto - BUFFER_LIMIT
         if excess > 0:
-            # Keep whole samples so the stream stays aligned.
-            excess += excess & 1
-            del buf[:excess]
+            excess += excess & 1  # whole samples, so the stream stays aligned
+            self._sent_upto += excess
             self.dropped_bytes += excess
         self._wake.set()
+
+    @property
+    def buffered_bytes(self) -> int:
+        """PCM waiting to be sent."""
+        return len(self._buffer) - self._sent_upto
+
+    def _clear(self) -> None:
+        self._buffer.clear()
+        self._sent_upto = 0
 
     def subscribe(self, session: ApiSession, subscribe: bool, flags: int) -> None:
         """SubscribeVoiceAssistantRequest from ``session``."""
@@ -151,6 +161,9 @@ class VoicePipeline:
 
     def _on_response(self, msg: Any) -> None:
         if self.state is not VoiceState.STARTING:
+            # ESPHome's start_streaming() outside STARTING_PIPELINE: tell the client to stop.
+            if self.client is not None:
+                self.client.send(api_pb2.VoiceAssistantRequest(start=False))
             return
         if msg.error or msg.port != 0:
             # Only API audio is emulated: a UDP port or an error ends the run (the error path).
@@ -166,9 +179,12 @@ class VoicePipeline:
     def _on_event(self, event_type: int) -> None:
         if event_type == EVENT_STT_VAD_END and self.state is VoiceState.STREAMING:
             self.state = VoiceState.ENDING
-            self._buffer.clear()
-        elif event_type in (EVENT_RUN_END, EVENT_ERROR):
+            self._clear()
+        elif event_type == EVENT_RUN_END:
             self._end_run(signal=False)
+            self._schedule_restart()
+        elif event_type == EVENT_ERROR:
+            self._end_run(signal=True)
             self._schedule_restart()
 
     def _start_run(self) -> None:
@@ -191,7 +207,7 @@ class VoicePipeline:
         self._cancel_restart()
         was_active = self.state is not VoiceState.IDLE
         self.state = VoiceState.IDLE
-        self._buffer.clear()
+        self._clear()
         if signal and was_active and self.client is not None:
             # ESPHome's signal_stop_(): tell the client the run is over.
             self.client.send(api_pb2.VoiceAssistantRequest(start=False))
@@ -215,17 +231,25 @@ class VoicePipeline:
             await self._wake.wait()
             self._wake.clear()
             sent = 0
-            while self._buffer and self.state is VoiceState.STREAMING:
+            while self.buffered_bytes and self.state is VoiceState.STREAMING:
                 client = self.client
                 if client is None or not client.ready:
                     break
-                chunk = bytes(self._buffer[:CHUNK_BYTES])
-                del self._buffer[:CHUNK_BYTES]
+                start = self._sent_upto
+                chunk = bytes(self._buffer[start : start + CHUNK_BYTES])
+                self._sent_upto = start + len(chunk)
                 client.send(api_pb2.VoiceAssistantAudio(data=chunk))
                 self.sent_bytes += len(chunk)
                 sent += 1
                 if sent % _DRAIN_EVERY == 0:
+                    self._compact()
                     await self._drain(client)
+            self._compact()
+
+    def _compact(self) -> None:
+        if self._sent_upto:
+            del self._buffer[: self._sent_upto]
+            self._sent_upto = 0
 
     async def _drain(self, client: ApiSession) -> None:
         try:
