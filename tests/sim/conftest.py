@@ -41,9 +41,7 @@ async def connect() -> AsyncIterator[Callable[..., Awaitable[APIClient]]]:
     """Connect real aioesphomeapi clients; disconnected at teardown."""
     clients: list[APIClient] = []
 
-    async def factory(
-        sensor: EmulatedSensor, psk: bytes | None = None, **kwargs: Any
-    ) -> APIClient:
+    async def factory(sensor: EmulatedSensor, psk: bytes | None = None, **kwargs: Any) -> APIClient:
         client = APIClient(
             "127.0.0.1",
             sensor.port,

@@ -26,7 +26,7 @@ from aioesphomeapi.core import (
     RequiresEncryptionAPIError,
 )
 
-from hub.sim.emulator import EmulatedSensor, bluetooth, session
+from hub.sim.emulator import EmulatedSensor, bluetooth, device, session
 from hub.sim.emulator.entities import MIC_MUTE, fnv1_hash
 from tests.sim.conftest import wait_for
 from tests.unit.factories import make_advertisement
@@ -54,7 +54,10 @@ async def test_plaintext_device_info_fields(make_sensor: SensorFactory, connect:
     assert BluetoothProxyFeature.ACTIVE_CONNECTIONS not in flags
     assert info.voice_assistant_feature_flags & VoiceAssistantFeature.API_AUDIO
     assert info.api_encryption_supported and info.api_encryption_provisionable
-    assert client.api_version is not None and (client.api_version.major, client.api_version.minor) == (1, 14)
+    assert client.api_version is not None and (
+        client.api_version.major,
+        client.api_version.minor,
+    ) == (1, 14)
 
 
 async def test_noise_connects_and_is_not_provisionable(
@@ -133,8 +136,6 @@ async def test_states_initial_and_switch_updates(
 async def test_periodic_state_updates(
     make_sensor: SensorFactory, connect: Connect, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from hub.sim.emulator import device
-
     monkeypatch.setattr(device, "MIN_STATE_INTERVAL_S", 0.05)
     monkeypatch.setattr(device, "STATE_INTERVAL_S", 0.05)
     client = await connect(await make_sensor())
