@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Final
+from typing import Any, Final
 
 from hub.errors import ProvisioningError
 from hub.provision.improv import ImprovClient, State
@@ -178,32 +178,56 @@ class KeyNotSet(ProvisioningError):  # noqa: N818 - reads as a state at call sit
 
 
 async def set_key_over_api(name: str, host: str, port: int, psk: bytes) -> None:
-    """Adopt an unkeyed sensor: connect with the zero key, set ``psk``, check it took."""
-    from aioesphomeapi.client import APIClient  # noqa: PLC0415
-    from aioesphomeapi.core import APIConnectionError  # noqa: PLC0415
+    """Adopt an unkeyed sensor: connect with the zero key, set ``psk``, check it took.
 
-    def client(key: bytes) -> APIClient:
-        noise_psk = base64.b64encode(key).decode()
-        return APIClient(host, port, None, noise_psk=noise_psk, expected_name=name)
+    Raises ``KeyNotSet`` when the sensor certainly kept its old key, ``ProvisioningError`` when
+    it may have the new one (the answer was lost), so the caller keeps the new key recorded.
+    """
+    from aioesphomeapi.core import APIConnectionError, InvalidEncryptionKeyAPIError  # noqa: PLC0415
 
-    api = client(ZERO_PSK)
+    api = _client(name, host, port, ZERO_PSK)
     try:
-        await api.connect(login=True)
-        # ESPHome base64-decodes the key it is sent (api_connection.cpp).
-        if not await api.noise_encryption_set_key(base64.b64encode(psk)):
+        try:
+            await api.connect(login=True)
+        except InvalidEncryptionKeyAPIError as err:
+            raise KeyNotSet(
+                f"{name} already has a key this hub does not know: erase its flash and reflash"
+            ) from err
+        except APIConnectionError as err:
+            raise KeyNotSet(f"{name}: cannot connect at {host}:{port}: {err}") from err
+        try:
+            # ESPHome base64-decodes the key it is sent (api_connection.cpp).
+            accepted = await api.noise_encryption_set_key(base64.b64encode(psk))
+        except APIConnectionError as err:
+            raise ProvisioningError(f"{name}: lost the answer to the new key: {err}") from err
+        if not accepted:
             raise KeyNotSet(f"{name} refused the new key")
-    except APIConnectionError as err:
-        raise KeyNotSet(f"{name}: cannot adopt over the network: {err}") from err
     finally:
         await api.disconnect(force=True)
-    check = client(psk)
+    if not await key_works(name, host, port, psk):
+        raise ProvisioningError(f"{name} accepted a new key but does not answer to it")
+
+
+async def key_works(name: str, host: str, port: int, psk: bytes) -> bool:
+    """Whether the sensor completes a Noise handshake and answers with ``psk``."""
+    from aioesphomeapi.core import APIConnectionError  # noqa: PLC0415
+
+    api = _client(name, host, port, psk)
     try:
-        await check.connect(login=True)
-        await check.device_info()
-    except APIConnectionError as err:
-        raise ProvisioningError(f"{name} does not accept its new key: {err}") from err
+        await api.connect(login=True)
+        await api.device_info()
+    except APIConnectionError:
+        return False
     finally:
-        await check.disconnect(force=True)
+        await api.disconnect(force=True)
+    return True
+
+
+def _client(name: str, host: str, port: int, psk: bytes) -> Any:
+    from aioesphomeapi.client import APIClient  # noqa: PLC0415
+
+    noise_psk = base64.b64encode(psk).decode()
+    return APIClient(host, port, None, noise_psk=noise_psk, expected_name=name)
 
 
 def provision(
@@ -224,7 +248,7 @@ def provision(
         kind = detect(port)
         if kind is SensorKind.MICROPYTHON:
             node = check_name(name or default_name(room))
-            previous = next((r for r in registry.list_sensors() if r.name == node), None)
+            previous = _record(registry, node)
             psk = os.urandom(32)
             registry.save_sensor(node, room, psk)
             try:
@@ -254,18 +278,27 @@ async def _adopt_esphome(
     found = await find_sensor(node, interfaces, wait_s)
     if found is None:
         # The running hub adopts it when it appears (links set a key on unkeyed sensors).
-        registry.save_sensor(node, room, None)
+        await asyncio.to_thread(registry.save_sensor, node, room, None)
         _LOGGER.warning("%s: not on mDNS yet; the hub will set its key when it appears", node)
         return sensor
-    previous = next((r for r in registry.list_sensors() if r.name == node), None)
+    host, port = found
+    previous = await asyncio.to_thread(_record, registry, node)
+    if previous is not None and previous.psk and await key_works(node, host, port, previous.psk):
+        # Re-provisioned (new Wi-Fi or room): the sensor keeps the key the hub already has.
+        await asyncio.to_thread(registry.save_sensor, node, room, previous.psk)
+        return dataclasses.replace(sensor, keyed=True)
     psk = os.urandom(32)
-    registry.save_sensor(node, room, psk)
+    await asyncio.to_thread(registry.save_sensor, node, room, psk)
     try:
-        await set_key_over_api(node, found[0], found[1], psk)
+        await set_key_over_api(node, host, port, psk)
     except KeyNotSet:
-        _restore(registry, node, previous)
+        await asyncio.to_thread(_restore, registry, node, previous)
         raise
     return dataclasses.replace(sensor, keyed=True)
+
+
+def _record(registry: SensorKeyStore, name: str) -> SensorRecord | None:
+    return next((r for r in registry.list_sensors() if r.name == name), None)
 
 
 def _restore(registry: SensorKeyStore, name: str, previous: SensorRecord | None) -> None:
