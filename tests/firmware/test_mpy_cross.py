@@ -18,11 +18,12 @@ def test_there_are_sources() -> None:
     assert {p.name for p in SOURCES} >= {"main.py", "api.py", "noise.py", "mdns.py", "hw.py"}
 
 
+@pytest.mark.parametrize("arch", ["xtensawin", "rv32imc"], ids=["esp32-s3", "esp32-c3"])
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.name)
-def test_compiles_for_xtensawin(mpy_cross: str, source: Path, tmp_path: Path) -> None:
+def test_compiles_for_the_boards(mpy_cross: str, source: Path, arch: str, tmp_path: Path) -> None:
     out = tmp_path / (source.stem + ".mpy")
     proc = subprocess.run(
-        [mpy_cross, "-march=xtensawin", "-o", str(out), str(source)],
+        [mpy_cross, f"-march={arch}", "-o", str(out), str(source)],
         capture_output=True,
         text=True,
         check=False,
