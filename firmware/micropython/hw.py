@@ -12,9 +12,11 @@ from micropython import const
 
 from log import INFO, WARNING, log
 
-# Socket option numbers differ between Linux and lwIP, and MicroPython exports only a few.
+# Socket option numbers differ between Linux and lwIP, and MicroPython exports only a few. On
+# the unix port the interface must be chosen (loopback in tests); an ESP32 has one interface,
+# and its setsockopt takes only integers besides IP_ADD_MEMBERSHIP, so those are left alone.
 _LINUX = {"IPPROTO_IP": 0, "IP_MULTICAST_IF": 32, "IP_MULTICAST_LOOP": 34, "SO_REUSEPORT": 15}
-_LWIP = {"IPPROTO_IP": 0, "IP_MULTICAST_IF": 6, "IP_MULTICAST_LOOP": 7, "SO_REUSEPORT": None}
+_LWIP = {"IPPROTO_IP": 0, "IP_MULTICAST_IF": None, "IP_MULTICAST_LOOP": None, "SO_REUSEPORT": None}
 _SCAN_INTERVAL_US = const(320_000)
 _SCAN_WINDOW_US = const(300_000)
 
@@ -53,8 +55,10 @@ class Net:
             s.setsockopt(socket.SOL_SOCKET, o["SO_REUSEPORT"], 1)
         s.bind(self.sockaddr(("0.0.0.0", port)))
         s.setsockopt(o["IPPROTO_IP"], socket.IP_ADD_MEMBERSHIP, _inet(group) + _inet(self.ip))
-        s.setsockopt(o["IPPROTO_IP"], o["IP_MULTICAST_IF"], _inet(self.ip))
-        s.setsockopt(o["IPPROTO_IP"], o["IP_MULTICAST_LOOP"], 1)
+        if o["IP_MULTICAST_IF"] is not None:
+            s.setsockopt(o["IPPROTO_IP"], o["IP_MULTICAST_IF"], _inet(self.ip))
+        if o["IP_MULTICAST_LOOP"] is not None:
+            s.setsockopt(o["IPPROTO_IP"], o["IP_MULTICAST_LOOP"], 1)
         s.setblocking(False)
         return s
 

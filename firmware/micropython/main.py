@@ -73,7 +73,11 @@ class Sensor:
 
     async def start(self):
         await self.api.start("0.0.0.0", self.cfg.port)
-        await self.mdns.start()
+        try:
+            await self.mdns.start()
+        except OSError as err:
+            # Still serve the API: the hub can be pointed at the address by hand.
+            log(WARNING, "mdns: cannot announce (%s); the hub will not discover this sensor", err)
         self.board.radio.start(self.on_adv)
         self._flusher = asyncio.create_task(self._flush())
         log(INFO, "sensor %s: serving on port %d", self.cfg.name, self.cfg.port)
