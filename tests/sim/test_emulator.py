@@ -303,3 +303,13 @@ async def test_bad_arguments_are_named() -> None:
     sensor = EmulatedSensor("sensor-a", mac="24:0a:c4:00:00:01", psk=None, port=_free_port())
     with pytest.raises(ValueError, match="16-bit"):
         sensor.feed_audio(b"\x00")
+
+
+async def test_messages_before_hello_close_the_connection(make_sensor: SensorFactory) -> None:
+    sensor = await make_sensor()
+    reader, writer = await asyncio.open_connection("127.0.0.1", sensor.port)
+    writer.write(b"\x00\x00\x07")  # PingRequest is allowed before Hello
+    assert await asyncio.wait_for(reader.readexactly(3), 3) == b"\x00\x00\x08"
+    writer.write(b"\x00\x00\x09")  # DeviceInfoRequest is not
+    assert await asyncio.wait_for(reader.read(), 3) == b""
+    writer.close()

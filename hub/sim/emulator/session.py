@@ -29,6 +29,16 @@ KEEPALIVE_S: Final = 60.0
 KEEPALIVE_DISCONNECT_S: Final = 150.0
 """...and drops it after 2.5 times that without any traffic."""
 READ_SIZE: Final = 65536
+_BEFORE_HELLO: Final = frozenset(
+    MESSAGE_TYPE_ID[cls]
+    for cls in (
+        api_pb2.HelloRequest,
+        api_pb2.DisconnectRequest,
+        api_pb2.DisconnectResponse,
+        api_pb2.PingRequest,
+        api_pb2.PingResponse,
+    )
+)
 WRITE_HIGH_WATER: Final = 256 * 1024
 """Above this many unsent bytes the link counts as congested (a real device's TCP window)."""
 
@@ -67,6 +77,7 @@ class ApiSession:
         self._writer = writer
         self._closing = False
         self._closed = False
+        self._hello_done = False
         self.subscribed_states = False
         self.time_offset: float | None = None
         """Client's epoch minus ours at the last GetTimeResponse."""
@@ -120,7 +131,7 @@ class ApiSession:
 
     def send(self, msg: Any) -> None:
         """Queue one message for the client (dropped if the connection is closing)."""
-        if not self.ready:
+        if not self.ready or self._writer.transport.is_closing():
             return
         payload = msg.SerializeToString()
         self._writer.write(self._transport.encode(MESSAGE_TYPE_ID[type(msg)], payload))
@@ -175,6 +186,9 @@ class ApiSession:
             if reply:
                 self._writer.write(reply)
             for msg_type, payload in messages:
+                if not self._hello_done and msg_type not in _BEFORE_HELLO:
+                    # ESPHome's on_no_setup_connection(): anything but these before Hello closes.
+                    raise Rejected(f"message type {msg_type} before hello")
                 handler = self._handlers.get(msg_type)
                 if handler is not None:
                     handler(payload)
@@ -186,6 +200,7 @@ class ApiSession:
 
     def _on_hello(self, payload: bytes) -> None:
         api_pb2.HelloRequest.FromString(payload)
+        self._hello_done = True
         host = self._host
         self.send(
             api_pb2.HelloResponse(
