@@ -104,11 +104,17 @@ def main():
         asyncio.run(run(path))
     except config.ConfigError as err:
         log(WARNING, "config: %s", err)
-        sys.exit(2)
+        _stop(2)
     except OSError as err:
-        # On a board: stay at the REPL so `homehub sensor provision` can reach it.
         log(WARNING, "sensor stopped: %s", err)
-        sys.exit(1)
+        _stop(1)
+
+
+def _stop(code):
+    # On a board, SystemExit from main.py soft-resets into main.py again; returning leaves the
+    # REPL free for `homehub sensor provision`. The unix port reports the code to its caller.
+    if sys.platform == "linux":
+        sys.exit(code)
 
 
 main()

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import struct
+import subprocess
 from pathlib import Path
 
 import pytest
 from aioesphomeapi.api_pb2 import BluetoothLERawAdvertisementsResponse, HelloResponse
 from zeroconf import DNSIncoming, DNSOutgoing, DNSQuestion, const
 
-from tests.firmware.conftest import run_mpy
+from tests.firmware.conftest import FIRMWARE, run_mpy
 
 pytestmark = pytest.mark.firmware
 
@@ -137,3 +138,18 @@ except config.ConfigError as err:
 """,
     )
     assert message in out
+
+
+def test_main_refuses_to_start_without_a_name(micropython: str, tmp_path: Path) -> None:
+    (tmp_path / "sensor.json").write_text(json.dumps({"room": "hall"}))
+    proc = subprocess.run(
+        [micropython, str(FIRMWARE / "main.py"), "sensor.json"],
+        cwd=tmp_path,
+        env={"MICROPYPATH": f"{FIRMWARE}:.frozen"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert "sensor.json: missing 'name'" in proc.stdout
