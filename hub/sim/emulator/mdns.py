@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import logging
+import asyncio
+import contextlib
 import socket
+from collections.abc import Awaitable
 from typing import Final
 
 from zeroconf import ServiceInfo
 from zeroconf.asyncio import AsyncZeroconf
 
 from hub.sim.emulator.noise import PROTOCOL_NAME
-
-_LOGGER = logging.getLogger(__name__)
 
 SERVICE_TYPE: Final = "_esphomelib._tcp.local."
 PLATFORM: Final = "ESP32"
@@ -51,6 +51,7 @@ class Announcer:
         self._name = name
         self._host = host
         self._info: ServiceInfo | None = None
+        self._broadcast: Awaitable[object] | None = None
 
     def _make_info(self, port: int, txt: dict[str, str]) -> ServiceInfo:
         return ServiceInfo(
@@ -65,8 +66,11 @@ class Announcer:
     async def register(self, port: int, txt: dict[str, str]) -> None:
         """Announce the service (ESPHome names the instance after the node)."""
         info = self._make_info(port, txt)
-        # A restarted sensor re-announces the same name; real devices do not probe for conflicts.
-        await self._zc.async_register_service(info, allow_name_change=False, strict=False)
+        # No probing: a restarted sensor re-announces its own name, which is still in caches.
+        # The three announcements go out in the background; start() need not wait ~1 s for them.
+        self._broadcast = await self._zc.async_register_service(
+            info, cooperating_responders=True, strict=False
+        )
         self._info = info
 
     async def update(self, port: int, txt: dict[str, str]) -> None:
@@ -80,5 +84,10 @@ class Announcer:
     async def unregister(self) -> None:
         """Send goodbyes for the service."""
         info, self._info = self._info, None
+        broadcast, self._broadcast = self._broadcast, None
+        if isinstance(broadcast, asyncio.Future) and not broadcast.done():
+            broadcast.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await broadcast
         if info is not None:
             await self._zc.async_unregister_service(info)
