@@ -136,6 +136,15 @@ class ApiSession:
         payload = msg.SerializeToString()
         self._writer.write(self._transport.encode(MESSAGE_TYPE_ID[type(msg)], payload))
 
+    def send_many(self, msgs: list[Any]) -> None:
+        """Queue several messages in one socket write (as ESPHome batches small messages)."""
+        if not self.ready or self._writer.transport.is_closing():
+            return
+        encode = self._transport.encode
+        self._writer.write(
+            b"".join(encode(MESSAGE_TYPE_ID[type(m)], m.SerializeToString()) for m in msgs)
+        )
+
     async def drain(self) -> None:
         """Wait until the socket buffer has room."""
         await self._writer.drain()

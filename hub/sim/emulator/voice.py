@@ -41,8 +41,8 @@ RESTART_DELAY_S: Final = 0.1
 EVENT_ERROR: Final = 0
 EVENT_RUN_END: Final = 2
 EVENT_STT_VAD_END: Final = 12
-_DRAIN_EVERY: Final = 16
-"""Chunks written between waits for the socket buffer: bounded memory, little overhead."""
+_CHUNKS_PER_WRITE: Final = 16
+"""Chunks per socket write, then a wait for the socket buffer: bounded memory, few syscalls."""
 
 
 class VoiceState(Enum):
@@ -227,24 +227,27 @@ class VoicePipeline:
             self._restart = None
 
     async def _send_loop(self) -> None:
+        audio = api_pb2.VoiceAssistantAudio
         while True:
             await self._wake.wait()
             self._wake.clear()
-            sent = 0
             while self.buffered_bytes and self.state is VoiceState.STREAMING:
                 client = self.client
                 if client is None or not client.ready:
                     break
                 start = self._sent_upto
-                chunk = bytes(self._buffer[start : start + CHUNK_BYTES])
-                self._sent_upto = start + len(chunk)
-                client.send(api_pb2.VoiceAssistantAudio(data=chunk))
-                self.sent_bytes += len(chunk)
-                sent += 1
-                if sent % _DRAIN_EVERY == 0:
-                    self._compact()
-                    await self._drain(client)
-            self._compact()
+                end = min(start + CHUNK_BYTES * _CHUNKS_PER_WRITE, len(self._buffer))
+                buf = self._buffer
+                chunks = [
+                    audio(data=bytes(buf[i : min(i + CHUNK_BYTES, end)]))
+                    for i in range(start, end, CHUNK_BYTES)
+                ]
+                self._sent_upto = end
+                self.sent_bytes += end - start
+                client.send_many(chunks)
+                self._compact()
+                await self._drain(client)
+                await asyncio.sleep(0)  # drain() does not yield while the socket keeps up
 
     def _compact(self) -> None:
         if self._sent_upto:
