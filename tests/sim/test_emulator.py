@@ -43,6 +43,7 @@ async def test_plaintext_device_info_fields(make_sensor: SensorFactory, connect:
     info = await client.device_info()
     assert info.name == "sensor-kitchen"
     assert info.friendly_name == "Kitchen"
+    assert info.suggested_area == "kitchen" and info.area.name == "kitchen"
     assert info.mac_address == "24:0A:C4:12:34:56"
     assert info.bluetooth_mac_address == "24:0A:C4:12:34:58"
     assert info.esphome_version == "2026.6.0"

@@ -72,6 +72,7 @@ class EmulatedSensor:
         esphome_version: str = "2026.6.0",
         clock: Clock | None = None,
         on_key_changed: Callable[[bytes | None], None] | None = None,
+        package_import_url: str = "",
     ) -> None:
         if not name or not re.fullmatch(r"[a-z0-9-]{1,31}", name):
             raise ValueError(f"sensor name {name!r}: expected 1-31 of a-z, 0-9 and '-'")
@@ -90,6 +91,7 @@ class EmulatedSensor:
         self.voice_assistant = voice_assistant
         self.esphome_version = esphome_version
         self.on_key_changed = on_key_changed
+        self.package_import_url = package_import_url
         self.state = SensorState.STOPPED
         self._psk = psk
         self._zeroconf = zeroconf
@@ -223,7 +225,14 @@ class EmulatedSensor:
 
     def device_info(self) -> Any:
         """The DeviceInfoResponse."""
+        area = None
+        if self.room_hint:
+            # ESPHome's ``esphome: area:`` fills both the legacy suggested_area and area.
+            area = api_pb2.AreaInfo(
+                area_id=entities.fnv1_hash(self.room_hint.lower()), name=self.room_hint
+            )
         return api_pb2.DeviceInfoResponse(
+            area=area,
             name=self.name,
             friendly_name=self.friendly_name,
             mac_address=self.mac,
@@ -389,4 +398,5 @@ class EmulatedSensor:
             version=self.esphome_version,
             mac_hex=self.mac_hex,
             encrypted=self._psk is not None,
+            package_import_url=self.package_import_url,
         )
