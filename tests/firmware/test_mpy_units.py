@@ -36,14 +36,19 @@ def test_batch_encoding_parses_with_the_real_protobuf(micropython: str) -> None:
         """
 import messages
 from binascii import hexlify
-ads = [(0xC01122334455, 1, -71, b"\\x02\\x01\\x06"), (0x001122334455, 0, -30, b"")]
+ads = [(0xC01122334455, 1, -71, b"\\x02\\x01\\x06"), (0x001122334455, 0, -30, b""),
+       (0, 1, 0, bytes(range(200)))]
 print(hexlify(messages.raw_advertisements_response(ads)).decode())
 print(hexlify(messages.hello_response("ble-x", "srv")).decode())
 """,
     ).split()
     batch = BluetoothLERawAdvertisementsResponse.FromString(bytes.fromhex(out[0]))
     got = [(a.address, a.address_type, a.rssi, a.data) for a in batch.advertisements]
-    assert got == [(0xC01122334455, 1, -71, b"\x02\x01\x06"), (0x001122334455, 0, -30, b"")]
+    assert got == [
+        (0xC01122334455, 1, -71, b"\x02\x01\x06"),
+        (0x001122334455, 0, -30, b""),
+        (0, 1, 0, bytes(range(200))),  # longer than any advertisement: two-byte lengths
+    ]
     hello = HelloResponse.FromString(bytes.fromhex(out[1]))
     assert (hello.api_version_major, hello.name, hello.server_info) == (1, "ble-x", "srv")
 
