@@ -38,6 +38,9 @@ class PacketType(IntEnum):
     RPC_RESULT = 0x04
 
 
+_TYPES: Final = frozenset(int(t) for t in PacketType)
+
+
 class State(IntEnum):
     """The device's provisioning state."""
 
@@ -195,7 +198,7 @@ def _plausible_start(buf: bytearray) -> bool:
     """Version and type, as far as they have arrived, are ones a device sends."""
     if len(buf) > 6 and buf[6] != VERSION:
         return False
-    return not (len(buf) > 7 and buf[7] not in PacketType._value2member_map_)
+    return not (len(buf) > 7 and buf[7] not in _TYPES)
 
 
 def _partial_header_len(buf: bytearray) -> int:
