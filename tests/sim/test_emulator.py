@@ -314,3 +314,26 @@ async def test_messages_before_hello_close_the_connection(make_sensor: SensorFac
     writer.write(b"\x00\x00\x09")  # DeviceInfoRequest is not
     assert await asyncio.wait_for(reader.read(), 3) == b""
     writer.close()
+
+
+async def test_key_saved_just_before_stop_is_active_after_restart(
+    make_sensor: SensorFactory, connect: Connect
+) -> None:
+    sensor = await make_sensor()
+    client = await connect(sensor)
+    key = os.urandom(32)
+    assert await client.noise_encryption_set_key(base64.b64encode(key))
+    await sensor.stop()  # within the 100 ms before activation
+    assert sensor.psk == key
+    await sensor.start()
+    await connect(sensor, key)
+
+
+async def test_connections_past_the_limit_are_refused(
+    make_sensor: SensorFactory, connect: Connect
+) -> None:
+    sensor = await make_sensor()
+    await asyncio.gather(*(connect(sensor) for _ in range(device.MAX_CLIENTS)))
+    with pytest.raises((APIConnectionError, OSError)):
+        await connect(sensor)
+    assert sensor.clients == device.MAX_CLIENTS

@@ -106,6 +106,8 @@ class EmulatedSensor:
         self._entities = entities.entities(voice_assistant)
         self._tasks: list[asyncio.Task[None]] = []
         self._key_tasks: set[asyncio.Task[None]] = set()
+        self._saved_key: tuple[bytes | None] | None = None
+        """A key stored, not yet active (ESPHome saves it to flash, activates it 100 ms later)."""
         self._started_at = 0.0
         self._rssi = -50 - random.randrange(25)
         self._warned = False
@@ -191,6 +193,9 @@ class EmulatedSensor:
                     await task
             self._tasks = []
             self._key_tasks.clear()
+            if self._saved_key is not None:
+                # Stopped inside the 100 ms: the key is in flash, so it is active after reboot.
+                self._use_key(self._saved_key[0])
             await self._voice.stop()
             self._adverts.clear()
             self._ble_client = None
@@ -308,6 +313,7 @@ class EmulatedSensor:
             psk = None
         if psk == self._psk:
             return True  # "New PSK matches old"
+        self._saved_key = (psk,)
         task = asyncio.create_task(self._activate_key(psk), name=f"{self.name}-set-key")
         self._key_tasks.add(task)
         task.add_done_callback(self._key_tasks.discard)
@@ -352,14 +358,18 @@ class EmulatedSensor:
 
     async def _activate_key(self, psk: bytes | None) -> None:
         await asyncio.sleep(KEY_ACTIVATE_DELAY_S)
-        self._psk = psk
+        self._use_key(psk)
         _LOGGER.warning("%s: disconnecting all clients to reset the encryption key", self.name)
         for session in list(self._sessions):
             session.send(api_pb2.DisconnectRequest())
-        if self.on_key_changed is not None:
-            self.on_key_changed(psk)
         if self._announcer is not None:
             await self._announcer.update(self.port, self._txt())
+
+    def _use_key(self, psk: bytes | None) -> None:
+        self._saved_key = None
+        self._psk = psk
+        if self.on_key_changed is not None:
+            self.on_key_changed(psk)
 
     async def _flush_loop(self) -> None:
         while True:
