@@ -25,6 +25,7 @@ from aioesphomeapi.core import (
     InvalidEncryptionKeyAPIError,
     RequiresEncryptionAPIError,
 )
+from blockbuster import blockbuster_ctx
 
 from hub.sim.emulator import EmulatedSensor, bluetooth, device, session
 from hub.sim.emulator.entities import MIC_MUTE, fnv1_hash
@@ -337,3 +338,20 @@ async def test_connections_past_the_limit_are_refused(
     with pytest.raises((APIConnectionError, OSError)):
         await connect(sensor)
     assert sensor.clients == device.MAX_CLIENTS
+
+
+async def test_no_blocking_calls_in_the_event_loop(
+    make_sensor: SensorFactory, connect: Connect
+) -> None:
+    psk = os.urandom(32)
+    sensor = await make_sensor(psk=psk)
+    with blockbuster_ctx(scanned_modules=["hub"]):
+        client = await connect(sensor, psk)
+        await client.device_info()
+        batches: list[Any] = []
+        client.subscribe_bluetooth_le_raw_advertisements(batches.append)
+        await wait_for(lambda: sensor._ble_client is not None)
+        sensor.queue_advertisements([make_advertisement()] * 16)
+        await wait_for(lambda: len(batches) == 1)
+        await sensor.stop()
+        await sensor.start()
