@@ -30,7 +30,7 @@ async def read_frame(reader):
     """One frame's payload; raises ``ProtocolError`` on a bad indicator or size."""
     header = await reader.readexactly(3)
     if header[0] != 0x01:
-        raise ProtocolError("bad frame indicator")
+        raise ProtocolError("Bad indicator byte")
     size = (header[1] << 8) | header[2]
     if size > _MAX_FRAME:
         raise ProtocolError("frame too large")
@@ -75,7 +75,13 @@ class Connection:
             await self._writer.drain()
 
     async def _handshake(self):
-        header, hello = await asyncio.wait_for(read_frame(self._reader), _IDLE_S)
+        try:
+            header, hello = await asyncio.wait_for(read_frame(self._reader), _IDLE_S)
+        except ProtocolError as err:
+            # As ESPHome: an explicit reject, so a plaintext client reports that encryption is
+            # required instead of a bare disconnect.
+            await self._write(frame(b"\x01" + str(err).encode()))
+            raise
         prologue = _PROLOGUE + header[1:3] + hello
         s = self._server
         await self._write(frame(b"\x01" + s.name.encode() + b"\x00" + s.mac_hex.encode() + b"\x00"))
