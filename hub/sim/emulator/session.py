@@ -161,6 +161,8 @@ class ApiSession:
             self._host.warn_once("%s: malformed message from a client: %s", self._host.name, err)
         except (ConnectionError, OSError, TimeoutError) as err:
             _LOGGER.debug("%s: client connection ended: %s", self._host.name, err)
+        except Exception:  # one bad connection must never take the device down
+            _LOGGER.exception("%s: unexpected error serving a client", self._host.name)
         finally:
             await self.close()
 
