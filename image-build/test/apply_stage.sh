@@ -3,7 +3,7 @@
 # (pi-gen itself and the Raspberry Pi archive are not reachable in CI; Debian stands in).
 # Usage: apply_stage.sh ROOTFS_DIR [WHEELHOUSE]
 set -euo pipefail
-# shellcheck source=common.sh
+# shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "$0")/common.sh"
 ROOTFS_DIR=$(realpath -m "${1:?usage: apply_stage.sh ROOTFS_DIR [WHEELHOUSE]}")
 STAGE_DIR="$HH_IMAGE_DIR/stage-homehub"
@@ -13,7 +13,7 @@ FIRST_USER_PASS=$(head -c 24 /dev/urandom | base64)
 HOMEHUB_STAGE_DIR=$STAGE_DIR
 HOMEHUB_WHEELS=$(realpath "${2:-$HH_CACHE/wheels}")
 export FIRST_USER_PASS HOMEHUB_STAGE_DIR HOMEHUB_WHEELS
-# shellcheck source=../config
+# shellcheck source-path=SCRIPTDIR source=../config
 source "$HH_IMAGE_DIR/config"
 export STAGE_DIR ROOTFS_DIR PREV_ROOTFS_DIR HH_CACHE
 export -f on_chroot copy_previous log

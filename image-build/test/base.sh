@@ -4,7 +4,7 @@
 # password. Cached in .cache/base-rootfs (minutes under qemu-user; seconds when cached).
 # Also fetches Debian's arm64 kernel for the boot test into .cache/kernel.
 set -euo pipefail
-# shellcheck source=common.sh
+# shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "$0")/common.sh"
 
 INCLUDE=systemd-sysv,udev,kmod,iproute2,dbus,libpam-systemd,openssh-server,network-manager,avahi-daemon,python3,ca-certificates,sudo,procps,iputils-ping,curl,less,busybox-static

@@ -45,7 +45,7 @@ def boot(image: Path, log: Path, web_port: int, canary_port: int) -> subprocess.
         "-kernel", str(kernel), "-initrd", str(initrd),
         "-append", "console=ttyAMA0 root=/dev/vda2 rootwait panic=-1 net.ifnames=0",
         "-drive", f"file={image},format=raw,if=none,id=d0", "-device", "virtio-blk-pci,drive=d0",
-        "-netdev", f"user,id=n0,restrict=on,{fwd}", "-device", "virtio-net-pci,netdev=n0",
+        "-netdev", f"user,id=n0,restrict=on,{fwd}", "-device", "virtio-net-pci,netdev=n0,romfile=",
         "-device", "virtio-rng-pci",
         "-display", "none", "-monitor", "none", "-serial", f"file:{log}", "-no-reboot",
     ]  # fmt: skip
@@ -94,7 +94,7 @@ def http_get(port: int, timeout: float) -> tuple[int, str] | None:
 
 def check_listeners(console: Console, problems: list[str]) -> None:
     for entry in console.probe.get("listen", []):
-        proto, local = entry.split(" ", 1)
+        proto, local = entry.split()[:2]
         addr, _, port = local.rpartition(":")
         if addr.startswith(("127.", "[::1]", "::1")) or "%lo" in addr:
             continue

@@ -6,7 +6,7 @@
 # the boot test's probe unit (test-only, never in the shipped image).
 # Usage: make_image.sh ROOTFS HOMEHUB_TOML OUT.img [--probe]
 set -euo pipefail
-# shellcheck source=common.sh
+# shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "$0")/common.sh"
 rootfs=${1:?usage: make_image.sh ROOTFS HOMEHUB_TOML OUT.img [--probe]}
 toml=${2:?}
@@ -51,7 +51,7 @@ boot_mib=64
 root_mib=$(($(du -sm "$rootfs" | cut -f1) * 13 / 10 + 128))
 data_mib=${HH_DATA_MIB:-160}
 log "root ${root_mib} MiB, boot ${boot_mib} MiB, ${data_mib} MiB left for the data partition"
-mkfs.fat -F 32 -n BOOTFS -C "$tmp/boot.fat" $((boot_mib * 1024)) > /dev/null
+mkfs.fat -F 32 -n bootfs -C "$tmp/boot.fat" $((boot_mib * 1024)) > /dev/null
 mcopy -i "$tmp/boot.fat" "$toml" ::homehub.toml
 mkfs.ext4 -q -L rootfs -d "$rootfs" -E root_owner=0:0 "$tmp/root.ext4" "${root_mib}M"
 

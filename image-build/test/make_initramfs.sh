@@ -3,7 +3,7 @@
 # their dependencies, resolved by the host's modprobe), and the image's overlay script.
 # Debian's default initramfs takes over 20 minutes to build under emulation; this takes seconds.
 set -euo pipefail
-# shellcheck source=common.sh
+# shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "$0")/common.sh"
 out="$HH_CACHE/initramfs.cpio.gz"
 kdir="$HH_CACHE/kernel"

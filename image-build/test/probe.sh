@@ -16,7 +16,7 @@ say "hub: $(systemctl is-active homehub.service)"
 say "status-page: $(systemctl is-active homehub-status.service)"
 say "firstboot-unit: $(systemctl is-active homehub-firstboot.service)"
 say "failed: $(systemctl --failed --plain --no-legend | awk '{print $1}' | tr '\n' ' ')"
-ss -Htuln | while read -r proto _state _rq _sq local _peer; do say "listen: $proto $local"; done
+ss -Htulnp | while read -r proto _state _rq _sq local _peer users; do say "listen: $proto $local ${users:-}"; done
 say "nft: $(nft list tables 2>&1 | tr '\n' ' ')"
 say "root: $(findmnt -no FSTYPE /)"
 say "data: $(findmnt -no SOURCE,FSTYPE /var/lib/homehub | tr -s ' ')"

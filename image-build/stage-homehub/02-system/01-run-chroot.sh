@@ -18,3 +18,7 @@ rm -f /var/lib/dbus/machine-id
 if command -v update-initramfs >/dev/null 2>&1 && ls /boot/initrd.img-* >/dev/null 2>&1; then
 	update-initramfs -u -k all
 fi
+# avahi answers mDNS on 5353 only: no wide-area DNS-SD (it listens on a random UDP port)
+if [ -f /etc/avahi/avahi-daemon.conf ]; then
+	sed -i 's/^#\?enable-wide-area=.*/enable-wide-area=no/' /etc/avahi/avahi-daemon.conf
+fi

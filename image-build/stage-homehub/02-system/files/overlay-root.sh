@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # homehub read-only root: a RAM overlay over the root partition, set up before init runs.
 # Sourced by the initramfs: initramfs-tools' init-bottom on the Pi, the CI test's small one.
 # POSIX sh only (busybox or klibc). "homehub.overlay=off" on the kernel command line (edit
