@@ -43,12 +43,16 @@ class SimClock:
     compressed timeline is shared without any message passing.
     """
 
-    def __init__(self, start: float, speed: float = 1.0) -> None:
+    def __init__(self, start: float, speed: float = 1.0, anchor: float | None = None) -> None:
+        """``anchor``: the wall time at which home time was ``start`` (shares a clock across
+        processes); default now."""
         if speed <= 0:
             raise ValueError(f"clock speed must be positive, got {speed}")
         self._start = start
         self._speed = speed
         self._origin = time.monotonic()
+        if anchor is not None:
+            self._origin -= time.time() - anchor
 
     @property
     def speed(self) -> float:

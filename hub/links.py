@@ -41,6 +41,8 @@ KEEPALIVE_S: Final = 20.0
 CONNECT_TIMEOUT_S: Final = 10.0
 """A sensor that does not finish the handshake in this time is treated as down."""
 CLIENT_INFO: Final = "homehub"
+KEY_APPLY_TIMEOUT_S: Final = 5.0
+"""ESPHome saves a new key, then drops its connections to switch to it; wait for that drop."""
 
 
 class LinkState(Enum):
@@ -258,7 +260,12 @@ class SensorLink:
             raise SensorAuthError(
                 self.name, "is encrypted with a key this hub does not have; provision it over USB"
             )
-        client = await self._provisioning_client()
+        dropped = asyncio.Event()
+
+        async def on_stop(expected: bool) -> None:
+            dropped.set()
+
+        client = await self._provisioning_client(on_stop)
         try:
             info = await client.device_info()
             if not info.api_encryption_supported:
@@ -275,19 +282,21 @@ class SensorLink:
             if not await client.noise_encryption_set_key(encode_psk(psk).encode()):
                 raise SensorError(self.name, "did not accept a new encryption key")
             _LOGGER.warning("%s: adopted with a new encryption key", self.name)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(dropped.wait(), KEY_APPLY_TIMEOUT_S)
             return psk
         finally:
             with contextlib.suppress(APIConnectionError, OSError):
                 await client.disconnect(force=True)
 
-    async def _provisioning_client(self) -> APIClient:
+    async def _provisioning_client(self, on_stop: Any) -> APIClient:
         """Connect for adoption: the zero-key Noise handshake where offered, else plaintext."""
         client = self._new_client(ZERO_NOISE_PSK)
         try:
-            await self._connect(client)
+            await self._connect(client, on_stop)
         except SensorError:
             client = self._new_client(None)
-            await self._connect(client)
+            await self._connect(client, on_stop)
         return client
 
     def _on_raw(self, msg: Any) -> None:

@@ -1,4 +1,4 @@
-"""``homehub demo``: a virtual home, its emulated sensors and a real hub, over real sockets and mDNS.
+"""``homehub demo``: a virtual home, emulated sensors and a real hub, over real sockets and mDNS.
 
 The scenario engine decides what each sensor hears; emulators speak the ESPHome native API with
 Noise on 127.0.0.1 and announce themselves with real mDNS; the hub discovers, adopts and links
@@ -14,6 +14,7 @@ import datetime as dt
 import json
 import logging
 import shutil
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,10 +26,10 @@ from zeroconf.asyncio import AsyncZeroconf
 from hub.app import MEMBER_KEY, Hub
 from hub.clock import SimClock
 from hub.config import HubConfig, MemberConfig, SensorConfig, StudyConfig, SystemConfig
+from hub.errors import HubError
 from hub.fusion.minute import UNKNOWN, MinuteRecord
 from hub.reconnect import Backoff
 from hub.sensing.ble import tag_hash
-from hub.sim.emulator import EmulatedSensor
 from hub.sim.home import VirtualHome
 from hub.sim.scenario import load_scenario
 from hub.store import Store
@@ -38,10 +39,6 @@ _LOGGER = logging.getLogger(__name__)
 
 DEFAULT_SPEED: Final = 1000.0
 """Home seconds per real second: 24 h in 86 s, leaving room under the 2-minute budget."""
-DRIVE_INTERVAL_S: Final = 0.05
-"""Real seconds between pushes of advertisements and audio to the emulators."""
-AUDIO_SECONDS_PER_MINUTE: Final = 2
-"""Seconds of real PCM each microphone streams per simulated minute (duty cycle of the demo)."""
 EVENING_BEFORE_H: Final = 4
 """The demo starts this many hours before the summarised day so the first night is seen whole."""
 MATCH_SLACK_S: Final = 15 * 60
@@ -72,44 +69,41 @@ async def run_demo(options: DemoOptions) -> dict[str, Any]:
     window = DayWindow.for_date(day, home.tz)
     start = window.start - EVENING_BEFORE_H * 3600
     end = start + options.hours * 3600
-    clock = SimClock(start, options.speed)
-
     identity, recipient = _researcher_identity(out)
     data_dir = out / "hub-data"
     if data_dir.exists():
         shutil.rmtree(data_dir)
     config = _hub_config(home, data_dir, recipient)
 
-    device_zc = AsyncZeroconf(interfaces=["127.0.0.1"])
     hub_zc = AsyncZeroconf(interfaces=["127.0.0.1"])
-    emulators = {
-        s.name: EmulatedSensor(s.name, mac=s.mac, psk=None, zeroconf=device_zc, clock=clock)
-        for s in home.sensors
-    }
     hub = Hub(
         config,
-        clock=clock,
+        clock=SimClock(start, options.speed),
         classifier_factory=_classifier_factory(),
         zeroconf=hub_zc,
         backoff_factory=lambda: Backoff(initial=0.05, maximum=0.5, auth_failure=2.0),
         clock_synchronised=lambda: True,
     )
     minutes: list[MinuteRecord] = []
+    home_proc = await _start_home_process(options, start, end)
     try:
+        # both processes read the same compressed clock, anchored once the home is ready
+        anchor = time.time()
+        assert home_proc.stdin is not None
+        home_proc.stdin.write(f"{anchor}\n".encode())
+        await home_proc.stdin.drain()
+        clock = SimClock(start, options.speed, anchor=anchor)
+        hub.clock = clock
         await hub.start()
-        for emulator in emulators.values():
-            await emulator.start()
-        await _drive(home, emulators, clock, end)
+        await clock.sleep_until(end)
         await hub.tick()
         await hub.flush()
         assert hub.store is not None
         minutes = await asyncio.to_thread(hub.store.minutes_between, window.start, window.end)
         sealed = await hub.close_day(day)
     finally:
-        for emulator in emulators.values():
-            await emulator.stop()
         await hub.stop()
-        await device_zc.async_close()
+        await _stop_home_process(home_proc)
         await hub_zc.async_close()
 
     return await asyncio.to_thread(
@@ -117,28 +111,43 @@ async def run_demo(options: DemoOptions) -> dict[str, Any]:
     )
 
 
-async def _drive(
-    home: VirtualHome, emulators: dict[str, EmulatedSensor], clock: SimClock, end: float
-) -> None:
-    """Feed each emulator what its sensor hears, minute by minute of home time."""
-    mics = {s.name: s.room for s in home.sensors if s.has_microphone}
-    last = clock.now()
-    next_audio: dict[str, float] = dict.fromkeys(mics, last // 60 * 60 + 60)
-    while (now := clock.now()) < end:
-        for name, emulator in emulators.items():
-            up = home.sensor_up(name, now)
-            if not up:
-                await emulator.stop()
-                continue
-            await emulator.start()
-            emulator.queue_advertisements(home.advertisements(name, last, now))
-            if name in mics and now >= next_audio[name]:
-                minute = now // 60 * 60
-                pcm = home.audio(mics[name], minute, minute + AUDIO_SECONDS_PER_MINUTE)
-                emulator.feed_audio(pcm.astype("<i2").tobytes())
-                next_audio[name] = minute + 60
-        last = now
-        await asyncio.sleep(DRIVE_INTERVAL_S)
+async def _start_home_process(
+    options: DemoOptions, start: float, end: float
+) -> asyncio.subprocess.Process:
+    """The virtual home (scenario + emulators) in its own process, on the shared clock."""
+    argv = [
+        sys.executable,
+        "-m",
+        "hub.sim.home_process",
+        f"--start={start}",
+        f"--end={end}",
+        f"--speed={options.speed}",
+    ]
+    if options.scenario is not None:
+        argv.append(f"--scenario={options.scenario}")
+    if options.seed is not None:
+        argv.append(f"--seed={options.seed}")
+    if options.audio_dir is not None:
+        argv.append(f"--audio-dir={options.audio_dir}")
+    proc = await asyncio.create_subprocess_exec(
+        *argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
+    )
+    assert proc.stdout is not None
+    line = await proc.stdout.readline()
+    if not line.startswith(b"ready"):
+        raise HubError(f"the virtual home did not start (exit code {await proc.wait()})")
+    return proc
+
+
+async def _stop_home_process(proc: asyncio.subprocess.Process) -> None:
+    if proc.returncode is not None:
+        return
+    proc.terminate()
+    try:
+        await asyncio.wait_for(proc.wait(), 10)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
 
 
 def _hub_config(home: VirtualHome, data_dir: Path, recipient: str) -> HubConfig:
@@ -192,7 +201,7 @@ def _finish(  # noqa: PLR0917 - one call site, run in a thread
     wall_s: float,
 ) -> dict[str, Any]:
     from hub.keys import load_or_create_device_key  # noqa: PLC0415
-    from hub.research.decrypt import open_sealed  # noqa: PLC0415
+    from hub.research.open import open_sealed  # noqa: PLC0415
 
     summaries = out / "summaries"
     summaries.mkdir(exist_ok=True)
@@ -334,8 +343,9 @@ def print_side_by_side(
     print(
         f"\nroom accuracy {report['room_accuracy']:.3f} over {report['room_minutes_scored']} "
         f"member-minutes; sleep onset error {report['sleep_onset_error_min']} min, "
-        f"wake error {report['wake_error_min']} min; visits true {report['visits_true']}, found {report['visits_found']}, "
-        f"matched {report['visits_matched']}, invented {report['visits_invented']}"
+        f"wake error {report['wake_error_min']} min; visits true {report['visits_true']}, "
+        f"found {report['visits_found']}, matched {report['visits_matched']}, "
+        f"invented {report['visits_invented']}"
     )
 
 

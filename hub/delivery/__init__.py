@@ -1,0 +1,1 @@
+"""Delivery of sealed summaries: the outbox on disk, and ways out of the home."""
