@@ -1,4 +1,4 @@
-"""Scenario files: the packaged demo home loads, bad files fail naming the key, truth is consistent."""
+"""Scenario files: the demo home loads, bad files fail naming the key, truth is consistent."""
 
 from __future__ import annotations
 
