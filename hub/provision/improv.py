@@ -226,7 +226,7 @@ class ImprovClient:
     def device_info(self) -> DeviceInfo:
         """Ask for the device's firmware, version, chip and name."""
         self._port.write(encode_rpc(Command.GET_DEVICE_INFO))
-        packet = self._wait({PacketType.RPC_RESULT}, self._timeout, "device information")
+        packet = self._wait_result(Command.GET_DEVICE_INFO, self._timeout, "device information")
         strings = self._result_strings(packet, Command.GET_DEVICE_INFO)
         if len(strings) < 4:
             raise ProvisioningError(f"device information has {len(strings)} fields, expected 4")
@@ -246,13 +246,15 @@ class ImprovClient:
                 {PacketType.CURRENT_STATE, PacketType.RPC_RESULT}, left, "the Wi-Fi result"
             )
             if packet.type == PacketType.RPC_RESULT:
+                if packet.data[:1] != bytes((Command.WIFI_SETTINGS,)):
+                    continue  # a late answer to an earlier command
                 return self._result_strings(packet, Command.WIFI_SETTINGS)
             state = _state(packet)
             _LOGGER.debug("improv: device state %s", state.name)
             if state is State.PROVISIONED:
                 # The URLs usually follow at once; a device that sends none is still joined.
                 try:
-                    packet = self._wait({PacketType.RPC_RESULT}, URL_GRACE_S, "its URLs")
+                    packet = self._wait_result(Command.WIFI_SETTINGS, URL_GRACE_S, "its URLs")
                 except ProvisioningError:
                     return ()
                 return self._result_strings(packet, Command.WIFI_SETTINGS)
@@ -266,6 +268,19 @@ class ImprovClient:
             return decode_strings(packet.data[2 : 2 + packet.data[1]])
         except ValueError as err:
             raise ProvisioningError(f"malformed RPC result: {err}") from err
+
+    def _wait_result(self, command: int, timeout: float, what: str) -> Packet:
+        """The RPC result for ``command``, skipping late results for earlier commands.
+
+        ESPHome follows its answer to GET_CURRENT_STATE with an RPC result (its URLs) when it
+        is provisioned, so results for other commands can be queued ahead of the one we want.
+        """
+        deadline = time.monotonic() + max(0.0, timeout)
+        while True:
+            packet = self._wait({PacketType.RPC_RESULT}, deadline - time.monotonic(), what)
+            if packet.data[:1] == bytes((command,)):
+                return packet
+            _LOGGER.debug("improv: skipping a result for command %s", packet.data[:1].hex())
 
     def _wait(self, types: set[int], timeout: float, what: str) -> Packet:
         deadline = time.monotonic() + max(0.0, timeout)

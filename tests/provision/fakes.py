@@ -141,6 +141,10 @@ class FakeEsphome(PtyDevice):
         payload = data[2 : 2 + size]
         if command == 0x02:
             self._send(0x01, bytes([self.state]))
+            if self.state == 0x04:
+                # As ESPHome: a provisioned device follows its state with its URLs.
+                url = improv_strings("http://192.168.1.23")
+                self._send(0x04, bytes([0x02, len(url)]) + url)
         elif command == 0x03:
             info = improv_strings("ESPHome", "2026.6.5", "ESP32-S3", self.name)
             self._send(0x04, bytes([0x03, len(info)]) + info)

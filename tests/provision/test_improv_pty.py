@@ -21,6 +21,14 @@ def test_state_and_device_info(port_of) -> None:
     assert (info.firmware, info.chip, info.name) == ("ESPHome", "ESP32-S3", "homehub-room-123abc")
 
 
+def test_provisioned_device_answers_state_then_urls_then_info(port_of) -> None:
+    with FakeEsphome(name="homehub-room-0a0b0c", provisioned=True) as dev:
+        client = ImprovClient(port_of(dev))
+        assert client.current_state() is State.PROVISIONED
+        # The URL result that follows the state must not be taken for the device info.
+        assert client.device_info().name == "homehub-room-0a0b0c"
+
+
 def test_wifi_credentials_reach_the_device(port_of) -> None:
     with FakeEsphome(ssid="home-net", passphrase="s3cret pass") as dev:
         client = ImprovClient(port_of(dev))
