@@ -87,7 +87,9 @@ class Connection:
         await self._write(frame(b"\x01" + s.name.encode() + b"\x00" + s.mac_hex.encode() + b"\x00"))
         _, msg = await asyncio.wait_for(read_frame(self._reader), _IDLE_S)
         if not msg or msg[0] != 0x00:
-            await self._write(frame(b"\x01Bad handshake packet"))
+            # ESPHome's reasons, word for word (clients show them to the user).
+            reason = b"Bad handshake error byte" if msg else b"Empty handshake message"
+            await self._write(frame(b"\x01" + reason))
             return False
         responder = noise.Responder(s.psk, prologue)
         try:
