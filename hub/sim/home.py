@@ -247,6 +247,8 @@ class VirtualHome:
         room = self._rooms[room_name]
         p = self._person(person)
         if p.member is not None and self._activity(p, minute) == "sleep":
+            if p.member.bed is not None and room_name == p.member.bedroom:
+                return p.member.bed
             cx, cy = room.center
             side = 0.6 if self._people.index(p) % 2 else -0.6
             return cx + side, cy

@@ -134,6 +134,8 @@ class MemberSpec:
     routine: tuple[Step, ...]
     snoring: tuple[tuple[int, int], ...]
     """Windows (minutes after midnight, may wrap) when the member snores if asleep."""
+    bed: tuple[float, float] | None = None
+    """Where the member sleeps; None for the middle of the bedroom."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,7 +238,7 @@ def parse_scenario(data: Mapping[str, Any], where: str = "scenario") -> Scenario
     sensor_names = {s.name for s in sensors}
     r.check(len(sensor_names) == len(sensors), "sensors", "sensor names must be unique")
     members = tuple(
-        _member(r, f"members[{i}]", d, names) for i, d in enumerate(r.tables(data, "members"))
+        _member(r, f"members[{i}]", d, rooms) for i, d in enumerate(r.tables(data, "members"))
     )
     r.check(len({m.name for m in members}) == len(members), "members", "names must be unique")
     timezone = r.text(data, "timezone")
@@ -436,7 +438,9 @@ def _derived_mac(name: str) -> str:
     return "24:0A:C4:" + ":".join(f"{b:02X}" for b in tail)
 
 
-def _member(r: _Reader, p: str, d: Mapping[str, Any], rooms: set[str]) -> MemberSpec:
+def _member(r: _Reader, p: str, d: Mapping[str, Any], all_rooms: tuple[Room, ...]) -> MemberSpec:
+    rooms_by_name = {x.name: x for x in all_rooms}
+    rooms = set(rooms_by_name)
     name = r.text(d, "name", p)
     bedroom = r.text(d, "bedroom", p)
     r.check(bedroom in rooms, f"{p}.bedroom", f"{bedroom!r} is not a room")
@@ -462,7 +466,13 @@ def _member(r: _Reader, p: str, d: Mapping[str, Any], rooms: set[str]) -> Member
         "steps must be in increasing time order within the day",
     )
     r.check(any(s.activity == "sleep" for s in steps), f"{p}.routine", "needs a sleep step")
-    return MemberSpec(name, bedroom, tag, phone, tuple(steps), r.windows(d, "snoring", p))
+    bed = None
+    if "bed" in d:
+        bx, by = r.numbers(d, "bed", p, 2)
+        r.check(rooms_by_name[bedroom].contains(bx, by), f"{p}.bed", f"must be inside {bedroom!r}")
+        bed = (bx, by)
+    snoring = r.windows(d, "snoring", p)
+    return MemberSpec(name, bedroom, tag, phone, tuple(steps), snoring, bed)
 
 
 def _phone(r: _Reader, p: str, d: Mapping[str, Any]) -> PhoneSpec:
