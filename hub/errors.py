@@ -47,6 +47,10 @@ class DecryptionError(IntegrityError):
     """A sealed summary could not be opened with the given identity."""
 
 
+class SchemaError(HubError):
+    """A summary does not match its schema; the message names the field path and expectation."""
+
+
 class DeliveryError(HubError):
     """A sealed summary could not be delivered now; it stays in the outbox."""
 
