@@ -37,6 +37,8 @@ NOISE_BLOCK: Final = 256
 """Advertisements per block of fading draws (one generator per block, cached)."""
 CACHE_LIMIT: Final = 50_000
 """Entries per memo before it is cleared (a day of the demo needs a few thousand)."""
+POSITION_HOLD_MIN: Final = 5
+"""Minutes a person stays at one spot of a room before moving to another."""
 ROOM_MARGIN_M: Final = 0.4
 """People stay this far from walls."""
 SNORE_FRACTION: Final = 1.0
@@ -252,7 +254,8 @@ class VirtualHome:
             cx, cy = room.center
             side = 0.6 if self._people.index(p) % 2 else -0.6
             return cx + side, cy
-        u = self._uniforms(("pos", person), minute, 2)
+        # People settle somewhere for a few minutes, then move on (or change room).
+        u = self._uniforms(("pos", person, room_name), minute // POSITION_HOLD_MIN, 2)
         m = min(ROOM_MARGIN_M, (room.x1 - room.x0) / 4, (room.y1 - room.y0) / 4)
         return (
             room.x0 + m + float(u[0]) * (room.x1 - room.x0 - 2 * m),
@@ -531,11 +534,12 @@ class VirtualHome:
     def _mean_rssi(
         self, device: Device, n: int, sensor: int, at: tuple[float, float], minute: int
     ) -> float | None:
-        def compute() -> float | None:
-            pos = self._device_position(device, minute)
-            return None if pos is None else self.radio.mean_rssi(device.tx, pos, at)
-
-        return self._memoised(("rssi", n, sensor, minute), compute)
+        pos = self._memoised(("where", n, minute), lambda: self._device_position(device, minute))
+        if pos is None:
+            return None
+        return self._memoised(
+            ("rssi", n, sensor, pos), lambda: self.radio.mean_rssi(device.tx, pos, at)
+        )
 
     def _fading(self, stream: int, sensor: int, i: int) -> tuple[float, float]:
         block, k = divmod(i, NOISE_BLOCK)
