@@ -78,7 +78,19 @@ def build_truth(home: VirtualHome, start: int, end: int) -> dict[str, Any]:
         ],
         "away_min": away_min,
         "room_min": room_min,
+        "sound_min": _sound_minutes(minutes),
     }
+
+
+def _sound_minutes(minutes: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Room -> label -> minutes, for labels other than quiet."""
+    out: dict[str, dict[str, int]] = {}
+    for m in minutes:
+        for room, label in m["sound"].items():
+            if label != "quiet":
+                per_room = out.setdefault(room, {})
+                per_room[label] = per_room.get(label, 0) + 1
+    return out
 
 
 def sleep_span(home: VirtualHome, member: str, date: dt.date) -> tuple[int, int] | None:
@@ -105,11 +117,20 @@ def _sleep(home: VirtualHome, member: str, date: dt.date) -> dict[str, Any] | No
     if span is None:
         return None
     onset, wake = span
+    snoring = trips = 0
+    previous = None
+    for minute in range(onset // 60, wake // 60):
+        snoring += home.snoring(member, minute)
+        room = home.room_of(member, minute)
+        trips += room == "bathroom" != previous
+        previous = room
     return {
         "onset": _iso(home, onset),
         "wake": _iso(home, wake),
         "onset_epoch": onset,
         "wake_epoch": wake,
+        "snoring_min": snoring,
+        "night_bathroom_visits": trips,
     }
 
 

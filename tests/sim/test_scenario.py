@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import collections
+import dataclasses
+import datetime as dt
 import json
 import re
 import tomllib
@@ -89,8 +91,6 @@ def test_bad_file_is_a_config_error(tmp_path: Path) -> None:
 
 
 def test_start_is_local_midnight_of_the_date(home: VirtualHome) -> None:
-    import datetime as dt  # noqa: PLC0415
-
     local = dt.datetime.fromtimestamp(home.start, home.tz)
     assert (local.date(), local.hour, local.minute) == (home.scenario.date, 0, 0)
 
@@ -139,9 +139,17 @@ def test_truth_sleep_is_the_night_before_the_day(truth: dict[str, Any]) -> None:
         assert 0.9 < sum(asleep) / len(asleep) < 1.0
 
 
-def test_snoring_and_night_trip(truth: dict[str, Any]) -> None:
+def test_snoring_and_night_trip(home: VirtualHome, truth: dict[str, Any]) -> None:
     night = [m for m in truth["minutes"] if m["t"] < truth["start"] + 6 * 3600]
-    assert sum(m["sound"]["bedroom"] == "snoring" for m in night) >= 60
+    snoring_minutes = sum(m["sound"]["bedroom"] == "snoring" for m in night)
+    assert snoring_minutes >= 60
+    # Each member's own snoring is inside the union heard in the bedroom.
+    per_member = [truth["sleep"][m]["snoring_min"] for m in truth["sleep"]]
+    assert max(per_member) <= snoring_minutes <= sum(per_member)
+    assert all(truth["sleep"][m]["night_bathroom_visits"] == 1 for m in truth["sleep"])
+    assert truth["sound_min"]["bedroom"]["snoring"] == sum(
+        m["sound"]["bedroom"] == "snoring" for m in truth["minutes"]
+    )
     trips = collections.Counter(
         member for m in night for member, room in m["members"].items() if room == "bathroom"
     )
@@ -184,3 +192,20 @@ def test_different_seeds_give_different_days() -> None:
     b = VirtualHome(load_scenario(), seed=2).truth()
     assert a["sleep"] != b["sleep"]
     assert [m["members"] for m in a["minutes"]] != [m["members"] for m in b["minutes"]]
+
+
+def test_state_is_order_independent(home: VirtualHome) -> None:
+    minutes = range(home.start // 60 + 600, home.start // 60 + 1300, 7)
+    fresh = VirtualHome(load_scenario())
+    backwards = {m: fresh.state(m) for m in reversed(minutes)}
+    assert all(home.state(m) == backwards[m] for m in minutes)
+
+
+def test_days_across_a_clock_change_stay_whole() -> None:
+    # 29 March 2026: Europe/London springs forward at 01:00, the day has 23 hours.
+    scenario = dataclasses.replace(load_scenario(), date=dt.date(2026, 3, 29))
+    home = VirtualHome(scenario)
+    truth = home.truth()
+    assert len(truth["minutes"]) == 23 * 60
+    wake = dt.datetime.fromisoformat(truth["sleep"]["member-2"]["wake"])
+    assert (wake.hour, wake.utcoffset()) == (7, dt.timedelta(hours=1))
