@@ -23,7 +23,7 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--hours", type=float, default=28.0, help="simulated hours, from 20:00 the evening before"
     )
-    parser.add_argument("--speed", type=float, default=1000.0, help="home seconds per real second")
+    parser.add_argument("--speed", type=float, default=800.0, help="home seconds per real second")
     parser.add_argument("--out", type=Path, default=Path("demo-out"), help="output directory")
     parser.add_argument(
         "--audio-dir", type=Path, help="real audio clips (default: ../shared/data/audio)"

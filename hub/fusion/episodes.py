@@ -23,6 +23,9 @@ SLEEP_MIN_MINUTES: Final = 180
 SLEEP_BRIDGE_MINUTES: Final = 20
 """Interruptions up to this long (a bathroom trip, a noise) do not end a sleep episode."""
 
+AWAKE_ACTIVITY_MINUTES: Final = 4
+"""... but this many minutes in a row of activity in the bedroom (TV, talking) mean awake."""
+
 VISIT_BRIDGE_MINUTES: Final = 10
 """Gaps up to this long between visitor minutes belong to the same visit (phones go quiet)."""
 
@@ -95,7 +98,16 @@ def sleep_episode(
         m.members.get(member) == bedroom and m.top_sound(bedroom) not in ACTIVE_SOUNDS
         for m in minutes
     ]
-    found = runs(asleep, bridge=SLEEP_BRIDGE_MINUTES, min_len=SLEEP_MIN_MINUTES)
+    active = [m.top_sound(bedroom) in ACTIVE_SOUNDS for m in minutes]
+    awake = [False] * len(minutes)
+    for a, b in runs(active, min_len=AWAKE_ACTIVITY_MINUTES):
+        awake[a:b] = [True] * (b - a)
+    found = [
+        piece
+        for run in runs(asleep, bridge=SLEEP_BRIDGE_MINUTES)
+        for piece in _split(run, awake, asleep)
+        if piece[1] - piece[0] >= SLEEP_MIN_MINUTES
+    ]
     if not found:
         return None
     start, end = max(found, key=lambda r: r[1] - r[0])
@@ -121,24 +133,38 @@ def sleep_episode(
     )
 
 
+def _split(
+    run: tuple[int, int], awake: Sequence[bool], asleep: Sequence[bool]
+) -> list[tuple[int, int]]:
+    """Cut a bridged run wherever it spans sustained activity; pieces start and end asleep."""
+    a, b = run
+    pieces = []
+    for i, j in runs([not w for w in awake[a:b]]):
+        start, end = a + i, a + j
+        while start < end and not asleep[start]:
+            start += 1
+        while end > start and not asleep[end - 1]:
+            end -= 1
+        if end > start:
+            pieces.append((start, end))
+    return pieces
+
+
 def visits(minutes: Sequence[MinuteRecord]) -> list[Visit]:
     """Visits from the count of unknown phones inside, each with a robust head count."""
-    found = runs(
-        [m.visitors > 0 for m in minutes], bridge=VISIT_BRIDGE_MINUTES, min_len=VISIT_MIN_MINUTES
-    )
+    present = [m.visitors > 0 for m in minutes]
     out = []
-    for a, b in found:
+    for a, b in runs(present, bridge=VISIT_BRIDGE_MINUTES):
+        if sum(present[a:b]) < VISIT_MIN_MINUTES:
+            continue  # stray sightings bridged together are not a visit
         span = minutes[a:b]
-        counts = [m.visitors for m in span]
-        # a rolling median over five minutes ignores a phone that blinks in or out at a rotation
-        smoothed = [
-            statistics.median_low(counts[max(0, i - 2) : i + 3]) for i in range(len(counts))
-        ]
+        counts = [m.visitors for m in span if m.visitors > 0]
         out.append(
             Visit(
                 arrival=span[0].t,
                 departure=span[-1].t + 60,
-                head_count=max(1, *smoothed),
+                # the median ignores a phone counted twice for a minute around an address rotation
+                head_count=max(1, round(statistics.median(counts))),
                 conversation_min=sum(1 for m in span if m.heard("conversation")),
             )
         )

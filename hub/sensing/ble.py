@@ -30,11 +30,11 @@ _LOGGER = logging.getLogger(__name__)
 MAX_IDENTITY_CACHE: Final = 50_000
 """Distinct addresses remembered per day; a busy street shows a few thousand a day."""
 
-ROTATION_LINK_S: Final = 40.0
+ROTATION_LINK_S: Final = 60.0
 """A new phone pseudonym appearing within this many seconds of another going quiet is taken for
 the same phone after an address rotation (iOS and Android rotate about every 15 minutes)."""
 
-VISITOR_FRESH_S: Final = 60.0
+VISITOR_FRESH_S: Final = 30.0
 """An unknown phone counts as present while heard within this window."""
 
 INSIDE_RSSI: Final = -82.0

@@ -37,8 +37,8 @@ from hub.summary.build import DayWindow
 
 _LOGGER = logging.getLogger(__name__)
 
-DEFAULT_SPEED: Final = 1000.0
-"""Home seconds per real second: 24 h in 86 s, leaving room under the 2-minute budget."""
+DEFAULT_SPEED: Final = 800.0
+"""Home seconds per real second: 24 h in 108 s, inside the 2-minute budget."""
 EVENING_BEFORE_H: Final = 4
 """The demo starts this many hours before the summarised day so the first night is seen whole."""
 MATCH_SLACK_S: Final = 15 * 60

@@ -140,3 +140,20 @@ def test_day_window_spans_a_dst_change() -> None:
     tz = ZoneInfo("Europe/London")
     window = DayWindow.for_date(dt.date(2026, 3, 29), tz)  # clocks go forward
     assert (window.end - window.start) // 60 == 23 * 60
+
+
+def test_tv_in_bed_before_lights_out_is_not_sleep() -> None:
+    minutes = night(200, 680)
+    for i in range(150, 200):  # TV in bed for 50 minutes, with a quiet blip in the middle
+        sound = {"bedroom": {"quiet": 2}} if i == 170 else {"bedroom": {"tv": 2}}
+        minutes[i] = make_minute(T0 + 60 * i, members={"member-1": "bedroom"}, sound=sound)
+    episode = sleep_episode(minutes, "member-1", "bedroom")
+    assert episode is not None
+    assert episode.onset == T0 + 200 * 60
+
+
+def test_stray_sightings_bridged_together_are_not_a_visit() -> None:
+    minutes = [make_minute(T0 + 60 * i) for i in range(60)]
+    for i in (10, 16, 17, 21):  # four blips within bridging distance: an 11-minute span
+        minutes[i] = make_minute(T0 + 60 * i, visitors=1)
+    assert visits(minutes) == []
