@@ -27,6 +27,8 @@ OUTBOX_WARN_FILES: Final = 7
 """A week of undelivered summaries means delivery is broken, not just slow."""
 STATUS_TIMEOUT_S: Final = 3.0
 """The local status page answers in milliseconds; seconds means the hub is stuck."""
+CONNECTED: Final = frozenset({"connected", "up"})
+"""Link states (``hub.links.LinkState`` values) that mean the sensor is streaming to the hub."""
 FIRSTBOOT_RESULT: Final = Path("/var/lib/homehub/firstboot.json")
 """Where ``homehub firstboot`` records what it did."""
 
@@ -162,7 +164,9 @@ def check_sensors(config: HubConfig, status: dict[str, Any] | None) -> Check:
     sensors = status.get("sensors", {}) if status else {}
     if not isinstance(sensors, dict):
         sensors = {}
-    up = sorted(n for n, s in sensors.items() if isinstance(s, dict) and s.get("state") == "up")
+    up = sorted(
+        n for n, s in sensors.items() if isinstance(s, dict) and s.get("state") in CONNECTED
+    )
     down = sorted(set(sensors) - set(up))
     named = {s.name for s in config.sensors}
     missing = sorted(named - set(sensors))

@@ -90,7 +90,7 @@ def _sensors(sensors: object) -> str:
         error = info.get("error") or ""
         rows.append(
             f"<tr><td>{_e(str(name))}</td><td>{_e(str(info.get('room') or ''))}</td>"
-            f"<td class={'ok' if state == 'up' else 'warn'}>{_e(state)}</td>"
+            f"<td class={'ok' if state in ('connected', 'up') else 'warn'}>{_e(state)}</td>"
             f"<td>{_e(str(error))}</td></tr>"
         )
     head = "<tr><th>Sensor</th><th>Room</th><th>State</th><th>Last error</th></tr>"

@@ -60,12 +60,12 @@ def test_firstboot_errors_fail_with_advice(tmp_path: Path) -> None:
 
 def test_sensors_named_but_not_connected_are_listed(tmp_path: Path) -> None:
     config = config_from_dict({"sensors": [{"name": "bedroom-1", "room": "bedroom"}]})
-    status = {"sensors": {"kitchen-1": {"state": "up"}, "hall-1": {"state": "backoff"}}}
+    status = {"sensors": {"kitchen-1": {"state": "connected"}, "hall-1": {"state": "waiting"}}}
     check = check_sensors(config, status)
     assert check.level is Level.WARN
     assert "1 connected" in check.message
     assert "bedroom-1" in check.message and "hall-1" in check.message
-    ok = check_sensors(config_from_dict({}), {"sensors": {"kitchen-1": {"state": "up"}}})
+    ok = check_sensors(config_from_dict({}), {"sensors": {"kitchen-1": {"state": "connected"}}})
     assert ok.level is Level.OK
     assert check_sensors(config_from_dict({}), None).level is Level.WARN
 
@@ -115,7 +115,7 @@ def test_cli_exit_code_follows_failures(tmp_path: Path, capsys: pytest.CaptureFi
 
 async def test_doctor_reads_live_status_from_the_page(tmp_path: Path) -> None:
     status = Snap(
-        {"state": "running", "sensors": {"kitchen-1": {"room": "kitchen", "state": "up"}}}
+        {"state": "running", "sensors": {"kitchen-1": {"room": "kitchen", "state": "connected"}}}
     )
     server = TestServer(create_app(status), host="127.0.0.1", port=0)
     await server.start_server()
@@ -162,7 +162,7 @@ async def test_status_page_shows_errors_sensors_and_checks_escaped(tmp_path: Pat
 
 
 async def test_status_page_lists_sensors() -> None:
-    snap = Snap({"sensors": {"hall-1": {"room": "hall", "state": "backoff", "error": "timeout"}}})
+    snap = Snap({"sensors": {"hall-1": {"room": "hall", "state": "waiting", "error": "timeout"}}})
     server = TestServer(create_app(snap), host="127.0.0.1", port=0)
     await server.start_server()
     try:
@@ -170,4 +170,4 @@ async def test_status_page_lists_sensors() -> None:
             page = await resp.text()
     finally:
         await server.close()
-    assert "hall-1" in page and "backoff" in page and "timeout" in page
+    assert "hall-1" in page and "waiting" in page and "timeout" in page
