@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from hub.sensing.audio.classes import CLASSES, SAMPLE_RATE  # noqa: E402
 from hub.sensing.audio.features import log_mel  # noqa: E402
+from hub.sensing.audio.resample import resample  # noqa: E402
 
 DATA = Path(os.environ.get("HOMEHUB_AUDIO_DATA", ROOT.parent / "shared" / "data" / "audio"))
 SR = SAMPLE_RATE
@@ -52,8 +53,12 @@ NO_SNORING_BLOCKS = (
 NEAR_SILENT_DBFS = -55.0
 """Clips quieter than this are relabelled quiet (the talking block holds ten of digital silence)."""
 
+TTS_VOICES = 0
+"""espeak-ng voices added to the training speakers (0: real speakers only)."""
 PER_CLASS = {"train": 700, "test": 150}
 """Examples per class and split; sources with fewer clips are reused with new mixes."""
+TRAIN_EXTRA = {"speech": 1300, "conversation": 1300, "kitchen": 1000}
+"""Training examples for the hardest distinctions (one voice vs several; dishes)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +138,10 @@ class Sources:
             speaker = path.stem.split("_")[1]
             if (zlib.crc32(speaker.encode()) % 5 == 0) == test:
                 self.words.setdefault(speaker, []).append(read_wav(path))
+        if not test and TTS_VOICES:
+            from models import tts  # noqa: PLC0415 - needs espeak-ng, training only
+
+            self.words.update(tts.voices(TTS_VOICES))
         self.speakers = sorted(self.words)
         self.clips: dict[str, list[np.ndarray]] = {}
         for i in range(500):
@@ -362,6 +371,8 @@ GENERATORS: dict[str, Callable[[Sources, np.random.Generator], tuple[np.ndarray,
     "alarm": gen_alarm,
     "baby": gen_clip("baby"),
 }
+SPEED_PERTURBED = frozenset({"kitchen", "water", "door", "snoring", "baby"})
+"""Recorded classes with few sources: played 0.85-1.15x faster or slower (pitch moves too)."""
 BACKGROUNDS = ("pink_noise", "white_noise", "exercise_bike", "dude_miaowing", "running_tap")
 """Mixed under non-quiet examples at a low level; the cat and the tap are rarer and quieter."""
 
@@ -376,23 +387,33 @@ def build(split: str, per_class: int | None = None, seed: int = 0) -> Split:
     """All examples of a split, deterministic for a given seed."""
     if set(GENERATORS) != set(CLASSES):
         raise RuntimeError(f"generators {sorted(GENERATORS)} != classes {sorted(CLASSES)}")
-    n = per_class or PER_CLASS[split]
+    counts = {
+        name: per_class
+        or (TRAIN_EXTRA.get(name, PER_CLASS[split]) if split == "train" else PER_CLASS[split])
+        for name in CLASSES
+    }
     sources = Sources(split)
-    pcm = np.zeros((n * len(CLASSES), SR), np.int16)
-    labels = np.zeros(n * len(CLASSES), np.int64)
+    total = sum(counts.values())
+    pcm = np.zeros((total, SR), np.int16)
+    labels = np.zeros(total, np.int64)
     kinds: list[str] = []
+    row = 0
     for c, name in enumerate(CLASSES):
         rng = np.random.default_rng([seed, SPLITS.index(split), c])
-        for k in range(n):
+        for _ in range(counts[name]):
             x, kind = GENERATORS[name](sources, rng)
+            if split == "train" and name in SPEED_PERTURBED and rng.random() < 0.5:
+                rate = 100 * round(SR * rng.uniform(0.85, 1.15) / 100)  # small ratio: fast
+                x = fit_second(resample(x, SR, rate), rng)
             if name != "quiet" and rng.random() < 0.6:
                 x = add_background(x, sources, rng)
             peak = np.abs(x).max()
             if peak > 0.99:
                 x = x * (0.99 / peak)
-            pcm[c * n + k] = np.round(x * 32767).astype(np.int16)
-            labels[c * n + k] = c
+            pcm[row] = np.round(x * 32767).astype(np.int16)
+            labels[row] = c
             kinds.append(kind)
+            row += 1
     return Split(pcm, labels, kinds)
 
 
