@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 from typing import Annotated, Any, get_args, get_origin, get_type_hints, is_typeddict
 
@@ -128,3 +129,23 @@ def test_schema_json_matches_the_typeddicts() -> None:
     assert sound["required"] == list(CLASSES)
     assert sound["propertyNames"]["enum"] == list(CLASSES)
     assert document["properties"]["schema"]["const"] == schema.SCHEMA_ID
+
+
+def _paths(node: dict[str, Any], path: str) -> list[str]:
+    out = [path] if path else []
+    if "properties" in node:
+        for key, child in node["properties"].items():
+            out += _paths(child, f"{path}.{key}" if path else key)
+    elif isinstance(node.get("additionalProperties"), dict):
+        out += _paths(node["additionalProperties"], path + ".<")
+    elif "items" in node:
+        out += _paths(node["items"], path + "[]")
+    return out
+
+
+def test_the_human_doc_lists_every_field() -> None:
+    doc = (Path(__file__).parents[2] / "docs" / "summary-schema.md").read_text(encoding="utf-8")
+    listed = {line.split("`")[1] for line in doc.splitlines() if line.startswith("| `")}
+    listed = {re.sub(r"\.<[^>]+>", ".<", p) for p in listed}
+    for path in _paths(json.loads(SCHEMA_JSON.read_text(encoding="utf-8")), ""):
+        assert path in listed, f"docs/summary-schema.md lacks {path}"
