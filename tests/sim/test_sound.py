@@ -13,7 +13,14 @@ from hub.errors import AudioError
 from hub.sensing.audio.classes import CLASSES, SAMPLE_RATE
 from hub.sim.home import VirtualHome
 from hub.sim.scenario import load_scenario
-from hub.sim.sound import LEVELS_DBFS, SoundBank, resolve_audio_dir
+from hub.sim.sound import (
+    LEVELS_DBFS,
+    SoundBank,
+    is_held_out,
+    is_held_out_speaker,
+    mix,
+    resolve_audio_dir,
+)
 
 AUDIO = Path(__file__).parents[2].parent / "shared" / "data" / "audio"
 needs_audio = pytest.mark.skipif(not AUDIO.is_dir(), reason="shared audio data set not present")
@@ -37,9 +44,9 @@ def test_every_label_renders_at_its_level(bank: SoundBank) -> None:
     quiet = np.concatenate([bank.second("quiet", (), s, s * 7919) for s in range(4)])
     assert _dbfs(quiet) == pytest.approx(LEVELS_DBFS["quiet"], abs=3)
     for label in CLASSES[1:]:
-        x = np.concatenate([bank.second(label, (0, 1), s, s * 7919 + 11) for s in range(6)])
+        x = np.concatenate([bank.second(label, (0, 1), s, mix(3, s)) for s in range(12)])
         assert x.dtype == np.float32
-        assert len(x) == 6 * SAMPLE_RATE
+        assert len(x) == 12 * SAMPLE_RATE
         level = _dbfs(x)
         # Foregrounds are normalised on their active part, so the whole second is at most that.
         assert LEVELS_DBFS[label] - 15 < level < LEVELS_DBFS[label] + 2, label
@@ -126,3 +133,29 @@ def test_audio_assembly_is_fast(home: VirtualHome) -> None:
     per_second = (time.process_time() - cpu) / seconds
     print(f"audio assembly: {per_second * 1e3:.3f} ms CPU per second of audio")
     assert per_second < 5e-3  # generous bound for a loaded CI machine; typically < 1 ms
+
+
+@needs_audio
+def test_only_clips_the_model_never_trained_on() -> None:
+    bank = SoundBank(AUDIO, seed=3)
+    speakers = bank._speaker_list()  # noqa: SLF001
+    assert len(speakers) >= 20
+    for files in speakers:
+        assert all(is_held_out_speaker(p.name.split("_")[1]) for p in files)
+    doors = bank._clip_files("door")  # noqa: SLF001
+    assert [p.name for p in doors] == [f"0_{i}.wav" for i in range(120, 130)]
+    assert all(is_held_out(int(p.stem[2:]), 100) for p in bank._clip_files("snoring"))  # noqa: SLF001
+    everything = SoundBank(AUDIO, seed=3, held_out=False)
+    assert len(everything._clip_files("door")) == 50  # noqa: SLF001
+    assert len(everything._speaker_list()) > 3 * len(speakers)  # noqa: SLF001
+
+
+def test_conversation_mixes_voices_within_a_second() -> None:
+    bank = SoundBank(None, seed=3)
+    # Synthesised voices have distinct pitches: a conversation second holds both.
+    second = bank.second("conversation", (0, 5), 0, 12345)
+    spectrum = np.abs(np.fft.rfft(second))
+    f0 = [100.0 + (v * 37) % 130 for v in (0, 5)]  # pitch rule of the synthesised voices
+    for f in f0:
+        band = spectrum[int(f * 0.97) : int(f * 1.03) + 1]
+        assert band.max() > 50 * np.median(spectrum), f  # one voice alone gives < 20
