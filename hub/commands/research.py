@@ -4,8 +4,11 @@ export, pull), and ``hub-key`` to print a hub's public key for them."""
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import logging
+import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -15,6 +18,8 @@ from hub.errors import ConfigError
 _LOGGER = logging.getLogger(__name__)
 
 DEFAULT_DATA_DIR = Path("/var/lib/homehub")
+_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}\.summary\.age")
+"""A bucket key's last part must look like ours before it names a local file."""
 
 
 def register(sub: Any) -> None:
@@ -48,8 +53,18 @@ def register(sub: Any) -> None:
     export.add_argument("--parquet", type=Path, help="write a Parquet table here (pyarrow)")
     export.set_defaults(func=_export)
 
-    pull = commands.add_parser("pull", help="copy verified sealed summaries into a directory")
-    pull.add_argument("source", type=Path, help="an outbox, USB export or cohort directory")
+    pull = commands.add_parser(
+        "pull", help="copy verified sealed summaries from a directory or an S3 bucket"
+    )
+    pull.add_argument("source", nargs="?", type=Path, help="an outbox, USB export or directory")
+    pull.add_argument("--s3", metavar="ENDPOINT", help="S3-compatible endpoint URL instead")
+    pull.add_argument("--bucket", help="bucket of the cohort (with --s3)")
+    pull.add_argument("--prefix", default="", help="key prefix in the bucket (with --s3)")
+    pull.add_argument(
+        "--region",
+        default="us-east-1",
+        help="SigV4 region; credentials come from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+    )
     pull.add_argument("-d", "--dest", type=Path, required=True)
     _key_option(pull, required=True)
     pull.set_defaults(func=_pull)
@@ -165,32 +180,84 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _pull(args: argparse.Namespace) -> int:
-    from hub.errors import IntegrityError  # noqa: PLC0415
-    from hub.research.collect import find_sealed, verify_file  # noqa: PLC0415
     from hub.research.keyring import load_keyring  # noqa: PLC0415
 
     keys = load_keyring(args.hub_key)
-    if not args.source.is_dir():
-        raise ConfigError(f"{args.source}: not a directory")
+    if (args.source is None) == (args.s3 is None):
+        raise ConfigError("give either a source directory or --s3 ENDPOINT --bucket NAME")
     args.dest.mkdir(parents=True, exist_ok=True)
+    if args.s3 is not None:
+        copied, failed = asyncio.run(_pull_s3(args, keys))
+    else:
+        copied, failed = _pull_dir(args.source, args.dest, keys)
+    sys.stderr.write(f"{copied} verified summaries in {args.dest}; {failed} failed\n")
+    return 1 if failed else 0
+
+
+def _pull_dir(source: Path, dest: Path, keys: Any) -> tuple[int, int]:
+    from hub.errors import IntegrityError  # noqa: PLC0415
+    from hub.research.collect import find_sealed, verify_file  # noqa: PLC0415
+
+    if not source.is_dir():
+        raise ConfigError(f"{source}: not a directory")
     failed = copied = 0
-    for path in find_sealed([args.source]):
+    for path in find_sealed([source]):
         try:
             verify_file(path, keys)
         except IntegrityError as err:
             failed += 1
             sys.stderr.write(f"homehub: error: {err}\n")
             continue
-        for src in (path, path.with_name(path.name + ".sig")):  # the .sig last
-            _copy_atomic(src, args.dest / src.name)
+        sig = path.with_name(path.name + ".sig")
+        _write_pair(dest, path.name, path.read_bytes(), sig.read_bytes())
         copied += 1
-    sys.stderr.write(f"{copied} verified summaries in {args.dest}; {failed} failed\n")
-    return 1 if failed else 0
+    return copied, failed
 
 
-def _copy_atomic(src: Path, dest: Path) -> None:
-    """Copy unless identical already; a reader of ``dest`` never sees half a file."""
-    data = src.read_bytes()
+async def _pull_s3(args: argparse.Namespace, keys: Any) -> tuple[int, int]:
+    import aiohttp  # noqa: PLC0415
+
+    from hub.delivery.s3 import S3Client, S3Target, pull_keys  # noqa: PLC0415
+    from hub.errors import IntegrityError  # noqa: PLC0415
+    from hub.summary.seal import verify  # noqa: PLC0415
+
+    target = S3Target(
+        args.s3,
+        args.bucket or "",
+        os.environ.get("AWS_ACCESS_KEY_ID", ""),
+        os.environ.get("AWS_SECRET_ACCESS_KEY", ""),
+        region=args.region,
+        prefix=args.prefix,
+    )
+    failed = copied = 0
+    async with aiohttp.ClientSession() as session:
+        client = S3Client(target, session)
+        for key in await pull_keys(client, args.prefix):
+            ciphertext, signature = await client.get(key), await client.get(key + ".sig")
+            name = key.rsplit("/", 1)[-1]
+            if not _SAFE_NAME.fullmatch(name):
+                failed += 1
+                sys.stderr.write(f"homehub: error: s3 {key[:80]!r}: not a summary file name\n")
+                continue
+            try:
+                verify(ciphertext, signature, keys)
+            except IntegrityError as err:
+                failed += 1
+                sys.stderr.write(f"homehub: error: s3 {key}: {err}\n")
+                continue
+            await asyncio.to_thread(_write_pair, args.dest, name, ciphertext, signature)
+            copied += 1
+    return copied, failed
+
+
+def _write_pair(dest: Path, name: str, ciphertext: bytes, signature: bytes) -> None:
+    """The ``.age`` then the ``.sig`` (last), each atomically."""
+    _copy_atomic(ciphertext, dest / name)
+    _copy_atomic(signature, dest / (name + ".sig"))
+
+
+def _copy_atomic(data: bytes, dest: Path) -> None:
+    """Write unless identical already; a reader of ``dest`` never sees half a file."""
     if dest.exists() and dest.read_bytes() == data:
         return
     tmp = dest.with_name(f".tmp-{dest.name}")
