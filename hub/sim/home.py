@@ -22,11 +22,13 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from hub.errors import ConfigError
+from hub.sensing.audio.classes import SAMPLE_RATE
 from hub.sim import ble_air
 from hub.sim.radio import Radio
 from hub.sim.scenario import AWAY, DeviceSpec, MemberSpec, Scenario, Step
 from hub.sim.signals import RawAdvertisement
 from hub.sim.sound import SoundBank, mix, resolve_audio_dir, to_int16
+from hub.sim.truth import build_truth
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -152,7 +154,9 @@ class VirtualHome:
         self._people = self._make_people()
         self._devices = self._make_devices()
         self.members = tuple(self._member_info(m) for m in scenario.members)
-        self._outages = {o.sensor: [] for o in scenario.outages}  # type: dict[str, list[tuple[float, float]]]
+        self._outages: dict[str, list[tuple[float, float]]] = {
+            o.sensor: [] for o in scenario.outages
+        }
         for o in scenario.outages:
             begin = self._local(scenario.date, o.at)
             self._outages[o.sensor].append((begin, begin + 60 * o.minutes))
@@ -198,7 +202,7 @@ class VirtualHome:
             raise ConfigError(f"no room {room!r} in scenario {self.scenario.name!r}")
         if t1 < t0:
             raise ValueError("audio window ends before it starts")
-        rate = 16_000
+        rate = SAMPLE_RATE
         n0, n1 = round(t0 * rate), round(t1 * rate)
         if n1 == n0:
             return np.zeros(0, np.int16)
@@ -218,8 +222,6 @@ class VirtualHome:
 
     def truth(self, t0: float | None = None, t1: float | None = None) -> dict[str, Any]:
         """Per-minute ground truth and episodes (JSON-serialisable); default the scenario's day."""
-        from hub.sim.truth import build_truth  # noqa: PLC0415 - truth imports this module
-
         start = self.start if t0 is None else int(t0)
         end = self._local(self.scenario.date + dt.timedelta(days=1), 0) if t1 is None else int(t1)
         return build_truth(self, start, end)
@@ -236,6 +238,15 @@ class VirtualHome:
     def people(self) -> tuple[Person, ...]:
         """Members and visitors."""
         return self._people
+
+    @property
+    def devices(self) -> tuple[Device, ...]:
+        """Everything that advertises: tags, phones, background devices."""
+        return self._devices
+
+    def emission(self, device: Device, t: float) -> tuple[int, int, bytes]:
+        """Address, address type and payload the device sends at home time ``t``."""
+        return self._emission(device, t)
 
     def is_member(self, person: str) -> bool:
         """Whether a person id is a household member."""

@@ -105,7 +105,7 @@ def test_rssi_falls_with_distance_and_walls_in_the_home(home: VirtualHome) -> No
 
 
 def _phone_sightings(home: VirtualHome, holder: str, t0: float, t1: float) -> list[tuple[int, int]]:
-    device = next(d for d in home._devices if d.holder == holder and d.irk)  # noqa: SLF001
+    device = next(d for d in home.devices if d.holder == holder and d.irk)
     out = []
     assert device.irk is not None
     cipher = get_cipher_for_irk(device.irk)
@@ -149,8 +149,8 @@ def test_rpa_follows_the_spec() -> None:
 def test_payloads_are_real_ad_structures(home: VirtualHome) -> None:
     t = home.start + 19 * HOUR + 45 * 60  # evening visit, neighbour TV on
     kinds: dict[str, bytes] = {}
-    for device in home._devices:  # noqa: SLF001
-        _, _, data = home._emission(device, t)  # noqa: SLF001
+    for device in home.devices:
+        _, _, data = home.emission(device, t)
         kinds.setdefault(device.kind, data)
     assert set(kinds) == {"ibeacon", "tile", "iphone", "android", "samsung_tv", "smart_plug"}
     for kind, data in kinds.items():
@@ -198,7 +198,7 @@ def _run_hub_ble(
 
 
 def test_neighbours_are_weak_everywhere(home: VirtualHome) -> None:
-    for device in home._devices:  # noqa: SLF001
+    for device in home.devices:
         if device.spec is None or device.kind == "smart_plug":
             continue
         where = (device.spec.x, device.spec.y)
