@@ -305,3 +305,27 @@ def read_firstboot(result: Path = FIRSTBOOT_RESULT) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
+
+
+class WithFirstBoot:
+    """Wraps the hub's ``StatusProvider``: adds the first-boot record and its errors to the page.
+
+    A bad ``homehub.toml`` dropped on a configured hub leaves the hub running on its previous
+    settings; this is how the family's page still shows what was wrong with the new file.
+    """
+
+    def __init__(self, inner: Any, firstboot_result: Path = FIRSTBOOT_RESULT) -> None:
+        self._inner = inner
+        self._result = firstboot_result
+
+    def snapshot(self) -> dict[str, object]:
+        """The inner snapshot plus ``firstboot`` and its ``errors``."""
+        snap = dict(self._inner.snapshot())
+        record = read_firstboot(self._result)
+        if record is not None:
+            snap["firstboot"] = record
+            errors = [f"first boot: {e}" for e in record.get("errors", [])]
+            if errors:
+                previous = snap.get("errors")
+                snap["errors"] = [*(previous if isinstance(previous, list) else []), *errors]
+        return snap

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import html
 import json
 import os
 import re
@@ -158,7 +159,7 @@ def check(
     if "begin" not in console.probe:
         return ["the probe never ran: boot did not reach multi-user.target"]
     firstboot = json.loads(console.b64("firstboot") or "{}")
-    page = console.b64("page")
+    page = html.unescape(console.b64("page"))  # the page escapes quotes; read it as shown
     boot_files = console.one("boot-files").split()
     if console.one("firstboot-unit") != "active":
         problems.append(f"homehub-firstboot.service is {console.one('firstboot-unit')}")
@@ -200,7 +201,7 @@ def check(
             problems.append("the bad homehub.toml was removed from the boot partition")
         if args.error_text not in page:
             problems.append("the error is not on the local web page")
-        if host_web is None or args.error_text not in host_web[1]:
+        if host_web is None or args.error_text not in html.unescape(host_web[1]):
             problems.append("the error page is not reachable from the LAN side")
     return problems
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from hub.config import config_from_dict, load_config
 from hub.doctor import (
     DoctorStatus,
     Level,
+    WithFirstBoot,
     _status_fetcher,
     check_delivery,
     check_disk,
@@ -171,3 +173,26 @@ async def test_status_page_lists_sensors() -> None:
     finally:
         await server.close()
     assert "hall-1" in page and "waiting" in page and "timeout" in page
+
+
+async def test_running_hub_page_shows_a_rejected_new_file(tmp_path: Path) -> None:
+    layout = Layout(root=tmp_path / "root", boot_dir=tmp_path, state_dir=tmp_path / "data")
+    good = (
+        f'[system]\ntimezone = "UTC"\n[study]\nparticipant_id = "P-1"\n'
+        f'recipients = ["{RECIPIENT}"]\n'
+    )
+    (tmp_path / "homehub.toml").write_text(good)
+    run_firstboot(layout, live=False)
+    (tmp_path / "homehub.toml").write_text(good.replace("timezone", "time_zone"))
+    run_firstboot(layout, live=False)
+    hub = Snap({"state": "running", "sensors": {}})
+    server = TestServer(create_app(WithFirstBoot(hub, layout.result)), host="127.0.0.1", port=0)
+    await server.start_server()
+    try:
+        async with ClientSession() as session, session.get(server.make_url("/")) as resp:
+            page = html.unescape(await resp.text())
+    finally:
+        await server.close()
+    assert "unknown key 'time_zone' (did you mean 'timezone'?)" in page
+    assert "running" in page
+    assert WithFirstBoot(hub, tmp_path / "missing.json").snapshot() == hub.data

@@ -5,7 +5,7 @@ if ! id homehub >/dev/null 2>&1; then
 		--shell /usr/sbin/nologin homehub
 fi
 python3 -m venv /opt/homehub/venv
-/opt/homehub/venv/bin/pip install --no-index --no-cache-dir --disable-pip-version-check \
+/opt/homehub/venv/bin/pip install --no-index --no-cache-dir --disable-pip-version-check --no-compile \
 	--find-links /opt/homehub/wheels -c /opt/homehub/wheels/constraints.txt homehub
 rm -rf /opt/homehub/wheels
 ln -sf /opt/homehub/venv/bin/homehub /usr/local/bin/homehub
