@@ -55,6 +55,10 @@ class DeliveryError(HubError):
     """A sealed summary could not be delivered now; it stays in the outbox."""
 
 
+class DeliveryAuthError(DeliveryError):
+    """The delivery target refused our credentials: fix them; retries slow down meanwhile."""
+
+
 class ProvisioningError(HubError):
     """A sensor on a serial port did not answer as expected."""
 

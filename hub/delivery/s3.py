@@ -24,8 +24,9 @@ from xml.etree import ElementTree as ET
 import aiohttp
 from yarl import URL
 
+from hub.config import DeliveryConfig
 from hub.delivery.outbox import Outbox
-from hub.errors import ConfigError, DeliveryError
+from hub.errors import ConfigError, DeliveryAuthError, DeliveryError
 from hub.summary.seal import SUFFIX
 
 _LOGGER = logging.getLogger(__name__)
@@ -49,6 +50,13 @@ class S3Target:
     """SigV4 signing region; S3-compatible stores accept the default."""
     prefix: str = ""
     """Key prefix inside the bucket, e.g. ``cohort-a/``."""
+
+    @classmethod
+    def from_config(cls, config: DeliveryConfig) -> S3Target | None:
+        """The configured bucket, or None when push is off (no endpoint)."""
+        if not config.s3_endpoint:
+            return None
+        return cls(config.s3_endpoint, config.s3_bucket, config.s3_access_key, config.s3_secret_key)
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"https?://[^/\s]+/?", self.endpoint):
@@ -120,6 +128,8 @@ class S3Client:
         if response.status >= 300:
             code = _error_code(data)
             msg = f"s3 {method} {key or self.target.bucket}: HTTP {response.status} {code}"
+            if response.status in {401, 403}:
+                raise DeliveryAuthError(msg)
             raise DeliveryError(msg)
         return data
 

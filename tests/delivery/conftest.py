@@ -47,7 +47,7 @@ def _free_ports(n: int) -> list[int]:
     return ports
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seaweed]:
     weed = _weed()
     if weed is None:
@@ -70,7 +70,7 @@ def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seaweed]:
         f"-volume.port.grpc={vg}", "-filer", f"-filer.port={f}", f"-filer.port.grpc={fg}",
         "-s3", f"-s3.port={s3}", f"-s3.port.grpc={s3g}", "-s3.port.iceberg=0",
         "-s3.port.lance=0", f"-s3.config={config}", "-master.volumeSizeLimitMB=32",
-        "-volume.max=4", "-metricsPort=0",
+        "-volume.max=100", "-metricsPort=0",
     ]  # fmt: skip
     log = (root / "weed.log").open("wb")
     proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=root)
