@@ -209,3 +209,35 @@ def test_days_across_a_clock_change_stay_whole() -> None:
     assert len(truth["minutes"]) == 23 * 60
     wake = dt.datetime.fromisoformat(truth["sleep"]["member-2"]["wake"])
     assert (wake.hour, wake.utcoffset()) == (7, dt.timedelta(hours=1))
+
+
+PACKAGED = sorted((Path(__file__).parents[2] / "hub" / "sim" / "scenarios").glob("*.toml"))
+
+
+@pytest.mark.parametrize("path", PACKAGED, ids=[p.stem for p in PACKAGED])
+def test_every_packaged_scenario_makes_a_consistent_day(path: Path) -> None:
+    home = VirtualHome(load_scenario(path))
+    truth = home.truth()
+    json.dumps(truth)
+    assert all(truth["sleep"][m.name] is not None for m in home.members)
+    for visit in truth["visits"]:
+        peak = max(
+            m["visitors"]
+            for m in truth["minutes"]
+            if visit["arrival_epoch"] <= m["t"] < visit["departure_epoch"]
+        )
+        assert peak == visit["head_count"]
+    for device in home.devices:
+        spec = device.spec
+        if spec is None or home.radio.room_at(spec.x, spec.y) is not None:
+            continue  # carried, or a fixture inside the home
+        for sensor in home.sensors:
+            rssi = home.radio.mean_rssi(device.tx, (spec.x, spec.y), (sensor.x, sensor.y))
+            assert rssi < -85, (device.id, sensor.name)
+
+
+def test_member_without_phone_has_no_irk() -> None:
+    home = VirtualHome(load_scenario(PACKAGED[[p.stem for p in PACKAGED].index("living_alone")]))
+    (member,) = home.members
+    assert member.phone_irks == ()
+    assert len(member.tag_addresses) == 1
