@@ -180,11 +180,14 @@ class VirtualHome:
             lo, hi = max(t0, device.present[0]), min(t1, device.present[1])
             first = math.ceil((lo - device.phase) / interval)
             last = math.ceil((hi - device.phase) / interval)
+            minute, mean = None, None
             for i in range(first, last):
                 t = device.phase + i * interval
                 if outages and any(a <= t < b for a, b in outages):
                     continue
-                mean = self._mean_rssi(device, n, index, (spec.x, spec.y), int(t // 60))
+                if int(t // 60) != minute:
+                    minute = int(t // 60)
+                    mean = self._mean_rssi(device, n, index, (spec.x, spec.y), minute)
                 if mean is None:
                     continue
                 gauss, uniform = self._fading(device.stream, index, i)
