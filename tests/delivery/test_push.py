@@ -8,6 +8,7 @@ from pathlib import Path
 import aiohttp
 import pyrage
 import pytest
+from blockbuster import blockbuster_ctx
 
 from hub.clock import SimClock
 from hub.delivery.outbox import Outbox
@@ -78,3 +79,20 @@ async def test_refused_credentials_back_off_and_keep_the_pair(
     finally:
         await service.stop()
     assert len(outbox.pending()) == 1
+
+
+async def test_no_blocking_calls_in_the_event_loop(seaweed: Seaweed, tmp_path: Path) -> None:
+    target = S3Target(seaweed.endpoint, "cohort-svc3", seaweed.access_key, seaweed.secret_key)
+    async with aiohttp.ClientSession() as session:
+        await S3Client(target, session).create_bucket()
+    outbox = Outbox(tmp_path / "outbox")
+    for day in (1, 2, 3):
+        _put(outbox, tmp_path, day)
+    service = PushService(outbox, target, clock=SimClock(0, speed=1000))
+    with blockbuster_ctx(scanned_modules=["hub"]):
+        await service.start()
+        try:
+            await asyncio.wait_for(service.idle.wait(), 30)
+        finally:
+            await service.stop()
+    assert service.delivered == 3
