@@ -136,8 +136,17 @@ class VirtualHome:
     """A scenario brought to life: positions, advertisements, audio and ground truth."""
 
     def __init__(
-        self, scenario: Scenario, seed: int | None = None, audio_dir: Path | None = None
+        self,
+        scenario: Scenario,
+        seed: int | None = None,
+        audio_dir: Path | None = None,
+        *,
+        advert_interval_s: float | None = None,
     ) -> None:
+        if advert_interval_s is not None:
+            if advert_interval_s < 0.1:
+                raise ConfigError(f"advert_interval_s {advert_interval_s} is below 0.1 s")
+            scenario = dataclasses.replace(scenario, advert_interval_s=advert_interval_s)
         self.scenario = scenario
         self.seed = scenario.seed if seed is None else seed
         self.tz: ZoneInfo = scenario.tz

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import collections
-import dataclasses
 import statistics
 
 import pytest
@@ -61,8 +60,7 @@ def test_rate_is_about_one_per_device_per_interval(home: VirtualHome) -> None:
 
 
 def test_interval_is_a_parameter() -> None:
-    scenario = dataclasses.replace(load_scenario(), advert_interval_s=2.0)
-    fast = VirtualHome(scenario)
+    fast = VirtualHome(load_scenario(), advert_interval_s=2.0)
     t = fast.start + 2 * HOUR
     tag = fast.members[0].tag_addresses[0]
     heard = [a for a in fast.advertisements("sensor-bedroom", t, t + 600) if a.address == tag]
