@@ -41,6 +41,18 @@ FLUSH_MINUTES: Final = 10
 MAX_LATE_S: Final = 120.0
 """A minute closed this late, or a clock before its start, means the wall clock jumped."""
 MEMBER_KEY: Final = "member-key"
+PEER_LOGGERS: Final = ("aioesphomeapi", "zeroconf", "noise")
+"""Libraries that log whole frames at DEBUG (audio samples, BLE addresses): never below INFO."""
+
+
+def clamp_peer_loggers() -> None:
+    """Stop libraries from logging message payloads, whatever the hub's verbosity."""
+    for name in PEER_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.getEffectiveLevel() < logging.INFO:
+            logger.setLevel(logging.INFO)
+
+
 """Name of the secret under which registered tags are hashed."""
 
 
@@ -75,6 +87,7 @@ class Hub:
     ) -> None:
         if not config.study.recipients:
             raise ConfigError("study.recipients: at least one researcher public key is needed")
+        clamp_peer_loggers()
         self.config = config
         self.clock = clock
         self.tz = ZoneInfo(config.system.timezone)

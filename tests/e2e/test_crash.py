@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pyrage
 import pytest
+
 from hub.delivery.outbox import Outbox
 from hub.keys import load_or_create_device_key
-from hub.research.verify import verify_sealed
-
+from hub.research.open import verify_sealed
 from hub.store import Store
 
 pytestmark = pytest.mark.slow
