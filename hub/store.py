@@ -24,6 +24,8 @@ _LOGGER = logging.getLogger(__name__)
 
 SCHEMA_VERSION: Final = 1
 DB_NAME: Final = "hub.sqlite3"
+PAGE_SIZE: Final = 1024
+"""Bytes per SQLite page (set when the database is created)."""
 MAX_BLOCK_S: Final = 3600
 """A block of minutes written at once never spans more than this (the app flushes often)."""
 
@@ -69,6 +71,8 @@ class Store:
         try:
             data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            # small pages: each commit of a block of minutes rewrites ~1 KB, not 4 (SD wear)
+            self._db.execute(f"PRAGMA page_size={PAGE_SIZE}")
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA secure_delete=ON")

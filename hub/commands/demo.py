@@ -28,6 +28,9 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--audio-dir", type=Path, help="real audio clips (default: ../shared/data/audio)"
     )
+    parser.add_argument(
+        "--extra-sensors", type=int, default=0, help="BLE-only sensors to add (load tests)"
+    )
     parser.set_defaults(func=run)
 
 
@@ -43,5 +46,6 @@ def run(args: argparse.Namespace) -> int:
             hours=args.hours,
             speed=args.speed,
             audio_dir=args.audio_dir,
+            extra_sensors=args.extra_sensors,
         )
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -66,13 +67,17 @@ class MinuteRecord:
 
 
 def encode_minutes(records: list[MinuteRecord]) -> bytes:
-    """Serialise a block of minutes for the store."""
-    return json.dumps([r.to_json() for r in records], separators=(",", ":")).encode()
+    """Serialise a block of minutes for the store (compressed JSON: a few hundred bytes)."""
+    return zlib.compress(json.dumps([r.to_json() for r in records], separators=(",", ":")).encode())
 
 
 def decode_minutes(blob: bytes) -> list[MinuteRecord]:
-    """Inverse of ``encode_minutes``."""
-    return [MinuteRecord.from_json(item) for item in json.loads(blob)]
+    """Inverse of ``encode_minutes``; raises ``ValueError`` on a damaged block."""
+    try:
+        raw = zlib.decompress(blob)
+    except zlib.error as err:
+        raise ValueError(f"not a compressed block: {err}") from err
+    return [MinuteRecord.from_json(item) for item in json.loads(raw)]
 
 
 class MinuteBuilder:

@@ -13,6 +13,7 @@ import contextlib
 import datetime as dt
 import json
 import logging
+import resource
 import shutil
 import sys
 import time
@@ -25,12 +26,13 @@ from zeroconf.asyncio import AsyncZeroconf
 
 from hub.app import MEMBER_KEY, Hub
 from hub.clock import SimClock
-from hub.config import HubConfig, MemberConfig, SensorConfig, StudyConfig, SystemConfig
+from hub.config import BleConfig, HubConfig, MemberConfig, SensorConfig, StudyConfig, SystemConfig
 from hub.errors import HubError
 from hub.fusion.minute import UNKNOWN, MinuteRecord
 from hub.reconnect import Backoff
 from hub.sensing.ble import tag_hash
 from hub.sim.home import VirtualHome
+from hub.sim.home_process import replica_name
 from hub.sim.scenario import load_scenario
 from hub.store import Store
 from hub.summary.build import DayWindow
@@ -41,6 +43,8 @@ DEFAULT_SPEED: Final = 800.0
 """Home seconds per real second: 24 h in 108 s, inside the 2-minute budget."""
 EVENING_BEFORE_H: Final = 4
 """The demo starts this many hours before the summarised day so the first night is seen whole."""
+DEMO_STALE_S: Final = 300.0
+"""BLE staleness in home seconds for the compressed clock (the appliance default is 120)."""
 MATCH_SLACK_S: Final = 15 * 60
 """A found visit matches a true one when their spans overlap (with this slack)."""
 
@@ -55,6 +59,8 @@ class DemoOptions:
     hours: float = 24.0 + EVENING_BEFORE_H
     speed: float = DEFAULT_SPEED
     audio_dir: Path | None = None
+    extra_sensors: int = 0
+    """BLE-only sensors added beside the scenario's (load tests)."""
 
 
 async def run_demo(options: DemoOptions) -> dict[str, Any]:
@@ -73,7 +79,7 @@ async def run_demo(options: DemoOptions) -> dict[str, Any]:
     data_dir = out / "hub-data"
     if data_dir.exists():
         shutil.rmtree(data_dir)
-    config = _hub_config(home, data_dir, recipient)
+    config = _hub_config(home, data_dir, recipient, options.extra_sensors)
 
     hub_zc = AsyncZeroconf(interfaces=["127.0.0.1"])
     hub = Hub(
@@ -94,6 +100,7 @@ async def run_demo(options: DemoOptions) -> dict[str, Any]:
         await home_proc.stdin.drain()
         clock = SimClock(start, options.speed, anchor=anchor)
         hub.clock = clock
+        costs = _Costs.now()
         await hub.start()
         await clock.sleep_until(end)
         await hub.tick()
@@ -101,14 +108,53 @@ async def run_demo(options: DemoOptions) -> dict[str, Any]:
         assert hub.store is not None
         minutes = await asyncio.to_thread(hub.store.minutes_between, window.start, window.end)
         sealed = await hub.close_day(day)
+        hub_costs = costs.since(options.hours)
     finally:
         await hub.stop()
         await _stop_home_process(home_proc)
         await hub_zc.async_close()
 
-    return await asyncio.to_thread(
+    report = await asyncio.to_thread(
         _finish, out, home, sealed.path, identity, minutes, window, time.monotonic() - wall_start
     )
+    report["hub"] = hub_costs
+    (out / "report.json").write_text(json.dumps(report, indent=1))
+    return report
+
+
+@dataclass(frozen=True, slots=True)
+class _Costs:
+    """What the hub's process (this one) spent: disk writes and CPU."""
+
+    written: int
+    cpu: float
+    wall: float
+
+    @classmethod
+    def now(cls) -> _Costs:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return cls(_bytes_written(), usage.ru_utime + usage.ru_stime, time.monotonic())
+
+    def since(self, hours: float) -> dict[str, float]:
+        end = _Costs.now()
+        per_day = 24.0 / hours
+        return {
+            "bytes_written_per_day": round((end.written - self.written) * per_day),
+            "cpu_s_per_day": round((end.cpu - self.cpu) * per_day, 1),
+            "wall_s_per_day": round((end.wall - self.wall) * per_day, 1),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        }
+
+
+def _bytes_written() -> int:
+    """Bytes this process caused to be written to storage (Linux /proc/self/io)."""
+    try:
+        for line in Path("/proc/self/io").read_text().splitlines():
+            if line.startswith("write_bytes:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 async def _start_home_process(
@@ -129,6 +175,8 @@ async def _start_home_process(
         argv.append(f"--seed={options.seed}")
     if options.audio_dir is not None:
         argv.append(f"--audio-dir={options.audio_dir}")
+    if options.extra_sensors:
+        argv.append(f"--extra-sensors={options.extra_sensors}")
     proc = await asyncio.create_subprocess_exec(
         *argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
     )
@@ -150,7 +198,9 @@ async def _stop_home_process(proc: asyncio.subprocess.Process) -> None:
         await proc.wait()
 
 
-def _hub_config(home: VirtualHome, data_dir: Path, recipient: str) -> HubConfig:
+def _hub_config(
+    home: VirtualHome, data_dir: Path, recipient: str, extra_sensors: int = 0
+) -> HubConfig:
     store = Store(data_dir)
     member_key = store.secret(MEMBER_KEY)
     store.close()
@@ -166,8 +216,17 @@ def _hub_config(home: VirtualHome, data_dir: Path, recipient: str) -> HubConfig:
         data_dir=str(data_dir),
         system=SystemConfig(timezone=home.tz.key),
         study=StudyConfig(participant_id="demo-home", recipients=(recipient,)),
-        sensors=tuple(SensorConfig(s.name, s.room) for s in home.sensors),
+        sensors=(
+            *(SensorConfig(s.name, s.room) for s in home.sensors),
+            *(
+                SensorConfig(replica_name(s.name, i), s.room)
+                for i, s in ((i, home.sensors[i % len(home.sensors)]) for i in range(extra_sensors))
+            ),
+        ),
         members=members,
+        # at 800x a 150 ms stall of a busy machine is two home minutes without a batch:
+        # wait longer before calling a member away than the appliance does
+        ble=BleConfig(stale_s=DEMO_STALE_S),
     )
 
 
@@ -361,6 +420,13 @@ def main(options: DemoOptions) -> int:
     """Run the demo from the CLI."""
     with contextlib.suppress(KeyboardInterrupt):
         report = asyncio.run(run_demo(options))
+        costs = report["hub"]
+        print(
+            "hub process per simulated day: "
+            f"{costs['bytes_written_per_day'] / 1e6:.2f} MB written, "
+            f"{costs['cpu_s_per_day']} s CPU, peak RSS {costs['peak_rss_mb']} MB, "
+            f"{costs['wall_s_per_day']} s wall"
+        )
         print(f"\noutputs in {options.out} (report.json, summaries/, ground-truth.json)")
         return 0 if report["room_accuracy"] > 0 else 1
     return 130

@@ -57,6 +57,7 @@ def test_advertisements_per_second() -> None:
     elapsed = time.perf_counter() - start
     rate = total / elapsed
     print(
-        f"\nBLE sensing: {total} advertisements in {elapsed:.2f} s = {rate:,.0f} adverts/s on one core"
+        f"\nBLE sensing: {total} advertisements in {elapsed:.2f} s "
+        f"= {rate:,.0f} adverts/s on one core"
     )
     assert ble.advertisements == total
