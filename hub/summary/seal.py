@@ -19,7 +19,7 @@ import binascii
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import pyrage
 
@@ -58,6 +58,23 @@ def seal(summary_json: bytes, recipients: Sequence[str], key: DeviceKey) -> Seal
     except pyrage.EncryptError as err:
         raise IntegrityError(f"age encryption failed: {err}") from err
     return SealedSummary(ciphertext, signature_file(key, ciphertext))
+
+
+def seal_summary(
+    summary: Mapping[str, Any], recipients: Sequence[str], key: DeviceKey
+) -> tuple[str, SealedSummary]:
+    """Validate a built summary, then seal its canonical bytes; the outbox name and the result.
+
+    Validation first means nothing undocumented ever leaves the hub, even by a builder bug.
+    """
+    from hub.summary.build import summary_bytes  # noqa: PLC0415 - build pulls in fusion
+    from hub.summary.schema import validate  # noqa: PLC0415
+
+    checked = validate(dict(summary))
+    if checked["hub_id"] != key.hub_id:
+        raise IntegrityError(f"summary names hub {checked['hub_id']}, but this is {key.hub_id}")
+    name = summary_name(checked["participant_id"], checked["date"])
+    return name, seal(summary_bytes(dict(checked)), recipients, key)
 
 
 def parse_recipients(recipients: Sequence[str]) -> list[pyrage.x25519.Recipient]:

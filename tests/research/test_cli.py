@@ -221,3 +221,28 @@ def test_hub_key_prints_the_public_key(cohort: Cohort, capsys: pytest.CaptureFix
     assert capsys.readouterr().out == cohort.hubs["p-001"].public_text()
     assert main(["research", "hub-key", "--data-dir", str(cohort.root / "nowhere")]) == 1
     assert "no device key" in capsys.readouterr().err
+
+
+def test_summary_claiming_another_hub_is_caught(
+    cohort: Cohort, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # hub p-001 seals a summary that claims to come from hub p-002
+    summary = make_summary(participant_id="p-003", hub_id=cohort.hubs["p-002"].hub_id)
+    sealed = seal(summary_bytes(summary), [cohort.recipient], cohort.hubs["p-001"])
+    outbox = Outbox(cohort.root / "p-003")
+    age = outbox.put("p-003_2026-11-22", sealed.ciphertext, sealed.signature)
+    base = ["research", "decrypt", str(age), "-i", str(cohort.identity_file)]
+    assert main([*base, "--hub-key", str(cohort.keys_dir)]) == 1
+    assert "but was signed by hub" in capsys.readouterr().err
+
+
+def test_verify_names_a_missing_signature(
+    cohort: Cohort, capsys: pytest.CaptureFixture[str]
+) -> None:
+    age = cohort.sealed("p-002", DAYS[0])
+    age.with_name(age.name + ".sig").unlink()
+    code = main(["research", "verify", str(age), "--hub-key", str(cohort.keys_dir)])
+    assert code == 1
+    out = capsys.readouterr().out
+    assert out.startswith("FAIL")
+    assert f"{age.name}.sig" in out

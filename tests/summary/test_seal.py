@@ -9,10 +9,12 @@ from pathlib import Path
 import pyrage
 import pytest
 
-from hub.errors import ConfigError, IntegrityError
+from hub.errors import ConfigError, IntegrityError, SchemaError
 from hub.keys import DeviceKey, load_or_create_device_key
 from hub.research.open import decrypt, load_identities, verify_sealed
-from hub.summary.seal import seal, signer, summary_name, verify
+from hub.summary.seal import seal, seal_summary, signer, summary_name, verify
+
+from .factories import make_summary
 
 SUMMARY = json.dumps({"schema": "homehub.summary/1", "note": "sealed é"}, sort_keys=True).encode()
 
@@ -128,3 +130,16 @@ def test_summary_name_checks_its_parts() -> None:
         summary_name("../x", "2026-11-22")
     with pytest.raises(ConfigError, match="date '22/11/2026'"):
         summary_name("p", "22/11/2026")
+
+
+def test_seal_summary_validates_then_seals(
+    key: DeviceKey, identity: pyrage.x25519.Identity
+) -> None:
+    summary = make_summary(hub_id=key.hub_id)
+    name, sealed = seal_summary(summary, [str(identity.to_public())], key)
+    assert name == "p-001_2026-11-22"
+    assert decrypt(sealed.ciphertext, [identity]) == summary
+    with pytest.raises(SchemaError, match="ble_address: unknown field"):
+        seal_summary({**summary, "ble_address": "aa:bb"}, [str(identity.to_public())], key)
+    with pytest.raises(IntegrityError, match="summary names hub 0123456789abcdef"):
+        seal_summary(make_summary(), [str(identity.to_public())], key)
