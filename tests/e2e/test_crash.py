@@ -3,6 +3,7 @@ file is left, and the day state resumes after a restart."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import random
 import signal
@@ -41,17 +42,19 @@ def test_kill_9_loses_no_sealed_day_and_leaves_no_partial_file(tmp_path: Path) -
     identity = pyrage.x25519.Identity.generate()
     recipient = str(identity.to_public())
     rng = random.Random(7)
-    stored_before = 0
+    before: set[int] = set()
     for _ in range(6):
         _run_until_killed(tmp_path, recipient, rng.uniform(1.0, 4.0))
         store = Store(tmp_path)
-        minutes = store.minutes_between(0, 2**40)
-        store.close()
-        # the day state resumes: nothing stored earlier disappeared, and times never repeat
-        assert len(minutes) >= stored_before
-        times = [m.t for m in minutes]
+        times = [m.t for m in store.minutes_between(0, 2**40)]
+        # the day state resumes: times never repeat, and a stored minute only goes once its
+        # day has been sealed (old days are pruned after sealing)
         assert times == sorted(set(times))
-        stored_before = len(minutes)
+        for t in before - set(times):
+            day = dt.datetime.fromtimestamp(t, dt.UTC).date()
+            assert store.is_sealed(str(day)), f"minute {t} of unsealed {day} was lost"
+        store.close()
+        before = set(times)
     outbox_dir = tmp_path / "outbox"
     Outbox(outbox_dir)  # recovery at start-up removes temporary files
     leftovers = [p.name for p in outbox_dir.iterdir() if not p.name.endswith((".age", ".sig"))]

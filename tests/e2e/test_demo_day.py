@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from hub.errors import IntegrityError
-from hub.research.open import verify_sealed
+from hub.research.open import open_sealed, verify_sealed
 from hub.sim.demo import EVENING_BEFORE_H, DemoOptions, run_demo
 from hub.sim.home import VirtualHome
 from hub.sim.home_process import AUDIO_SECONDS_PER_MINUTE
@@ -84,6 +84,35 @@ def test_demo_day_meets_the_acceptance_figures(demo_day: DemoDay) -> None:
     assert report["wake_error_min"] <= 15, report
     assert report["visits_matched"] == report["visits_true"] >= 2, report
     assert report["visits_invented"] == 0, report
+
+
+def _summary(demo_day: DemoDay) -> dict[str, Any]:
+    (sealed,) = (demo_day.out / "summaries").glob("*.summary.age")
+    identity = (demo_day.out / "researcher-identity.txt").read_text().split()[-1]
+    return open_sealed(
+        sealed.read_bytes(),
+        sealed.with_name(sealed.name + ".sig").read_bytes(),
+        identity,
+        (demo_day.out / "hub-public-key").read_text(),
+    )
+
+
+def test_a_sensor_outage_costs_only_its_own_minutes(demo_day: DemoDay) -> None:
+    summary = _summary(demo_day)
+    truth = json.loads((demo_day.out / "ground-truth.json").read_text())
+    coverage = summary["coverage"]
+    assert coverage["minutes_observed"] >= 0.9 * coverage["minutes_total"]
+    down = {o["sensor"]: (o["end_epoch"] - o["start_epoch"]) // 60 for o in truth["outages"]}
+    assert down, "the demo home has a sensor outage"
+    rooms = {s.name: s.room for s in VirtualHome(load_scenario()).sensors}
+    for sensor, minutes in down.items():
+        uptime = coverage["sensors"][rooms[sensor]]["uptime_min"]
+        # reconnecting after the sensor re-announces takes well under a second of real time
+        assert (
+            coverage["minutes_observed"] - minutes - 10
+            <= uptime
+            <= coverage["minutes_observed"] - minutes
+        )
 
 
 def test_stock_age_decrypts_the_sealed_summary(demo_day: DemoDay) -> None:
