@@ -267,6 +267,23 @@ class Hub:
             if link.room in rooms:
                 link.set_audio(self.audio_wanted(link.room))
 
+    async def delete_today(self) -> int:
+        """Forget everything about today: stored and pending minutes, the open minute, every
+        address seen (a new pseudonym key) and buffered audio. Returns minutes deleted."""
+        assert self.store is not None and self.ble is not None
+        today = dt.datetime.fromtimestamp(self.clock.now(), self.tz).date()
+        window = DayWindow.for_date(today, self.tz)
+        pending = [m for m in self._pending if m.t >= window.start]
+        self._pending = [m for m in self._pending if m.t < window.start]
+        stored = await asyncio.to_thread(self.store.minutes_between, window.start, window.end)
+        await asyncio.to_thread(self.store.delete_minutes, str(today))
+        self.ble.rotate_day_key(os.urandom(32))
+        for audio in self._audio.values():
+            audio.clear()
+        self._open_minute(self.clock.now())
+        _LOGGER.warning("today's data was deleted at the household's request")
+        return len(stored) + len(pending)
+
     def paused_rooms(self) -> list[str]:
         """Rooms paused now."""
         return sorted(self._paused)

@@ -195,7 +195,7 @@ class Store:
         return block[-1].t if block else None
 
     def delete_minutes(self, day: str) -> int:
-        """Delete a day's minutes (today's data on request, or old days after sealing)."""
+        """Delete a day's minutes (today's data on request); returns blocks deleted."""
         with self._tx() as db:
             count = db.execute("DELETE FROM minutes WHERE day=?", (day,)).rowcount
         with self._lock:

@@ -101,3 +101,22 @@ async def test_nothing_is_recorded_until_the_clock_is_synchronised(
     assert hub.store is not None
     assert [m.t for m in hub.store.minutes_between(0, 2**40)] == [T0 + 180]
     await hub.stop()
+
+
+async def test_delete_today_leaves_nothing_of_today_in_the_files(
+    tmp_path: Path, zc: AsyncZeroconf
+) -> None:
+    clock = ManualClock(T0 + 5)
+    hub = await _hub(tmp_path, zc, clock, [True])
+    for i in range(1, 25):
+        clock.t = T0 + 60 * i + 1
+        await hub.tick()
+    assert hub.store is not None
+    assert len(hub.store.minutes_between(T0, T0 + 3600)) >= 20
+    deleted = await hub.delete_today()
+    assert deleted >= 24
+    assert hub.store.minutes_between(T0, T0 + 86400) == []
+    await hub.stop()
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert b"member-1" not in path.read_bytes(), path
