@@ -38,6 +38,7 @@ _LOGGER = logging.getLogger(__name__)
 
 FLUSH_MINUTES: Final = 10
 """Minutes written to SQLite per transaction: ~1 KB per row, ~150 commits a day (SD wear)."""
+CONSENT_SETTING: Final = "consent-version"
 MAX_LATE_S: Final = 120.0
 """A minute closed this late, or a clock before its start, means the wall clock jumped."""
 MEMBER_KEY: Final = "member-key"
@@ -115,6 +116,7 @@ class Hub:
         self.sealed: list[SealedDay] = []
         self._sealed_through: dt.date | None = None
         self._synced = False
+        self._consent: str | None = None
         self._warned_unsynced = False
         self.audio_seconds = 0
 
@@ -127,6 +129,7 @@ class Hub:
                 return
             self.store = await asyncio.to_thread(Store, self.data_dir)
             member_key = await asyncio.to_thread(self.store.secret, MEMBER_KEY)
+            self._consent = await asyncio.to_thread(self.store.setting, CONSENT_SETTING)
             self.ble = BleSensing(
                 self.config.ble, self.config.members, member_key, day_key=os.urandom(32)
             )
@@ -212,7 +215,7 @@ class Hub:
 
     def on_advertisements(self, room: str, adverts: Iterable[AdvertLike], t: float) -> None:
         """BLE batch from a sensor."""
-        if self.ble is None or room in self._paused:
+        if self.ble is None or room in self._paused or not self.consented:
             return
         self.ble.ingest(room, adverts, t)
 
@@ -240,7 +243,7 @@ class Hub:
 
     def audio_wanted(self, room: str) -> bool:
         """Audio is wanted unless disabled or the room is paused."""
-        return self.config.audio.enabled and room not in self._paused
+        return self.config.audio.enabled and self.consented and room not in self._paused
 
     # family controls
 
@@ -318,7 +321,7 @@ class Hub:
         assert self._builder is not None and self.ble is not None and self.store is not None
         builder = self._builder
         now = self.clock.now()
-        if not await self._clock_trusted(builder, now):
+        if not self.consented or not await self._clock_trusted(builder, now):
             self._open_minute(now)
             return
         record = builder.close(self.ble.minute(builder.t + 60))
@@ -333,6 +336,23 @@ class Hub:
             self._pending = []
         self._open_minute(builder.t + 60)
         await self._seal_due_days()
+
+    @property
+    def consented(self) -> bool:
+        """The household accepted the current consent text (or the study took consent)."""
+        study = self.config.study
+        return not study.consent_on_hub or self._consent == study.consent_version
+
+    async def give_consent(self, version: str) -> None:
+        """Record that the household accepted consent text ``version``."""
+        if version != self.config.study.consent_version:
+            raise ConfigError(f"consent text version {version!r} is not the current one")
+        assert self.store is not None
+        await asyncio.to_thread(self.store.set_setting, CONSENT_SETTING, version)
+        self._consent = version
+        _LOGGER.warning("the household accepted consent text version %s", version)
+        for link in self.links.values():
+            link.set_audio(self.audio_wanted(link.room))
 
     async def _clock_trusted(self, builder: MinuteBuilder, now: float) -> bool:
         """Minutes are kept only on a synchronised clock that did not jump during them."""

@@ -54,7 +54,10 @@ class StudyConfig:
     recipients: tuple[str, ...] = ()
     """Researcher age public keys (``age1...``); summaries are sealed to all of them."""
     consent_version: str = "1"
-    """Version of the consent text the family accepted."""
+    """Version of the consent text the household must accept on the hub's page."""
+    consent_on_hub: bool = True
+    """Record nothing until the household accepts the consent text on the hub's web page (off
+    when consent is taken another way and recorded by the study, e.g. the virtual home)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,6 +45,10 @@ CREATE TABLE IF NOT EXISTS minutes (
     day TEXT NOT NULL,
     blob BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS settings (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS days (
     day TEXT PRIMARY KEY,
     sealed_at REAL,
@@ -154,6 +158,19 @@ class Store:
         """Delete a secret (secure_delete overwrites its page)."""
         with self._tx() as db:
             db.execute("DELETE FROM secrets WHERE name=?", (name,))
+
+    # settings
+
+    def setting(self, name: str) -> str | None:
+        """A household setting (consent, ...), if set."""
+        with self._tx() as db:
+            row = db.execute("SELECT value FROM settings WHERE name=?", (name,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_setting(self, name: str, value: str) -> None:
+        """Record a household setting."""
+        with self._tx() as db:
+            db.execute("INSERT OR REPLACE INTO settings(name, value) VALUES (?, ?)", (name, value))
 
     # minutes
 

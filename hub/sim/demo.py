@@ -215,7 +215,9 @@ def _hub_config(
     return HubConfig(
         data_dir=str(data_dir),
         system=SystemConfig(timezone=home.tz.key),
-        study=StudyConfig(participant_id="demo-home", recipients=(recipient,)),
+        study=StudyConfig(
+            participant_id="demo-home", recipients=(recipient,), consent_on_hub=False
+        ),
         sensors=(
             *(SensorConfig(s.name, s.room) for s in home.sensors),
             *(

@@ -52,7 +52,9 @@ async def make_hub(
     async def factory(sensors: dict[str, str], **overrides: Any) -> Hub:
         config = HubConfig(
             data_dir=str(tmp_path / "hub"),
-            study=StudyConfig(participant_id="p-test", recipients=(recipient,)),
+            study=StudyConfig(
+                participant_id="p-test", recipients=(recipient,), consent_on_hub=False
+            ),
             sensors=tuple(SensorConfig(n, r) for n, r in sensors.items()),
             **overrides,
         )

@@ -27,7 +27,7 @@ async def main(data_dir: Path, recipient: str) -> None:
     config = HubConfig(
         data_dir=str(data_dir),
         day_close_grace_min=1,
-        study=StudyConfig(participant_id="crash", recipients=(recipient,)),
+        study=StudyConfig(participant_id="crash", recipients=(recipient,), consent_on_hub=False),
         members=(MemberConfig("member-1"),),
     )
     hub = Hub(config, clock=SimClock(start, SPEED), clock_synchronised=lambda: True)

@@ -10,6 +10,7 @@ from zeroconf.asyncio import AsyncZeroconf
 
 from hub.app import Hub
 from hub.config import HubConfig, MemberConfig, StudyConfig
+from hub.errors import ConfigError
 
 T0 = 1_767_225_600
 
@@ -36,17 +37,28 @@ async def zc() -> AsyncZeroconf:
     await zc.async_close()
 
 
-def config(tmp_path: Path) -> HubConfig:
+def config(tmp_path: Path, consent_on_hub: bool = False) -> HubConfig:
     recipient = str(pyrage.x25519.Identity.generate().to_public())
     return HubConfig(
         data_dir=str(tmp_path),
-        study=StudyConfig(recipients=(recipient,)),
+        study=StudyConfig(recipients=(recipient,), consent_on_hub=consent_on_hub),
         members=(MemberConfig("member-1"),),
     )
 
 
-async def _hub(tmp_path: Path, zc: AsyncZeroconf, clock: ManualClock, synced: list[bool]) -> Hub:
-    hub = Hub(config(tmp_path), clock=clock, zeroconf=zc, clock_synchronised=lambda: synced[0])
+async def _hub(
+    tmp_path: Path,
+    zc: AsyncZeroconf,
+    clock: ManualClock,
+    synced: list[bool],
+    consent_on_hub: bool = False,
+) -> Hub:
+    hub = Hub(
+        config(tmp_path, consent_on_hub),
+        clock=clock,
+        zeroconf=zc,
+        clock_synchronised=lambda: synced[0],
+    )
     await hub.start()
     for task in hub._tasks:  # drive the minutes by hand
         task.cancel()
@@ -120,3 +132,28 @@ async def test_delete_today_leaves_nothing_of_today_in_the_files(
     for path in tmp_path.rglob("*"):
         if path.is_file():
             assert b"member-1" not in path.read_bytes(), path
+
+
+async def test_nothing_is_recorded_before_the_household_consents(
+    tmp_path: Path, zc: AsyncZeroconf
+) -> None:
+    clock = ManualClock(T0 + 5)
+    hub = await _hub(tmp_path, zc, clock, [True], consent_on_hub=True)
+    assert not hub.consented
+    assert not hub.audio_wanted("bedroom")
+    for i in range(1, 4):
+        clock.t = T0 + 60 * i + 1
+        await hub.tick()
+    with pytest.raises(ConfigError, match="version"):
+        await hub.give_consent("0")
+    await hub.give_consent("1")
+    assert hub.audio_wanted("bedroom")
+    clock.t = T0 + 60 * 4 + 1
+    await hub.tick()
+    await hub.flush()
+    assert hub.store is not None
+    assert [m.t for m in hub.store.minutes_between(0, 2**40)] == [T0 + 180]
+    await hub.stop()
+    hub = await _hub(tmp_path, zc, clock, [True], consent_on_hub=True)
+    assert hub.consented, "consent survives a restart"
+    await hub.stop()
