@@ -32,7 +32,7 @@ from hub.sensing.audio import Classifier, RoomAudio
 from hub.sensing.audio.stream import BYTES_PER_SECOND
 from hub.sensing.ble import AdvertLike, BleSensing
 from hub.store import Store
-from hub.summary.build import DayWindow, build_summary, summary_bytes
+from hub.summary.build import DayWindow, build_summary
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -117,6 +117,7 @@ class Hub:
         self._sealed_through: dt.date | None = None
         self._synced = False
         self._consent: str | None = None
+        self._push: Any = None
         self._warned_unsynced = False
         self.audio_seconds = 0
 
@@ -141,6 +142,7 @@ class Hub:
                     AsyncZeroconf(interfaces=interfaces) if interfaces else AsyncZeroconf()
                 )
             self._discovery = Discovery(self._zeroconf, self._on_announce, self._on_remove)
+            await self._start_push()
             await self._discovery.start()
             self._open_minute(self.clock.now())
             self._tasks = [
@@ -161,6 +163,9 @@ class Hub:
             self._tasks = []
             if self._discovery is not None:
                 await self._discovery.stop()
+            if self._push is not None:
+                await self._push.stop()
+                self._push = None
             await asyncio.gather(*(link.stop() for link in self.links.values()))
             self.links.clear()
             for audio in self._audio.values():
@@ -175,6 +180,21 @@ class Hub:
                 await asyncio.to_thread(self.store.close)
                 self.store = None
             self.state = HubState.STOPPED
+
+    async def _start_push(self) -> None:
+        """Push sealed summaries to the study's bucket, when one is configured."""
+        if not self.config.delivery.s3_endpoint:
+            return
+        from hub.delivery.outbox import Outbox  # noqa: PLC0415 - only with delivery
+        from hub.delivery.push import PushService  # noqa: PLC0415
+        from hub.delivery.s3 import S3Target  # noqa: PLC0415
+
+        target = S3Target.from_config(self.config.delivery)
+        if target is None:
+            return
+        outbox = await asyncio.to_thread(Outbox, self.data_dir / "outbox")
+        self._push = PushService(outbox, target, clock=self.clock)
+        await self._push.start()
 
     # sensors
 
@@ -408,12 +428,14 @@ class Hub:
         )
         sealed = await asyncio.to_thread(self._seal, window, minutes)
         self.sealed.append(sealed)
+        if self._push is not None:
+            self._push.notify()
         return sealed
 
     def _seal(self, window: DayWindow, minutes: list[MinuteRecord]) -> SealedDay:
         from hub.delivery.outbox import Outbox  # noqa: PLC0415 - crypto loads on first seal
         from hub.keys import load_or_create_device_key  # noqa: PLC0415
-        from hub.summary.seal import seal  # noqa: PLC0415
+        from hub.summary.seal import seal_summary  # noqa: PLC0415
 
         assert self.store is not None
         key = load_or_create_device_key(self.data_dir / "keys")
@@ -427,8 +449,7 @@ class Hub:
             rooms=self.rooms(),
             generated_at=self.clock.now(),
         )
-        sealed = seal(summary_bytes(summary), self.config.study.recipients, key)
-        name = f"{self.config.study.participant_id}_{window.date.isoformat()}"
+        name, sealed = seal_summary(summary, self.config.study.recipients, key)
         path = Outbox(self.data_dir / "outbox").put(name, sealed.ciphertext, sealed.signature)
         self.store.mark_sealed(window.date.isoformat(), path.name)
         # the evening of this day is still needed for the next night's sleep
