@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import random
 import socket
 from collections.abc import Awaitable, Callable
 
@@ -112,3 +114,32 @@ def test_fuzzed_advertisements_never_raise(adverts: list[RawAdvertisement]) -> N
     minute = ble.minute(10.0)
     assert minute.visitors >= 0
     assert ble.advertisements == len(adverts)
+
+
+async def test_a_device_answering_fuzzed_frames_never_crashes_the_hub(
+    make_hub: HubFactory, device_zc: AsyncZeroconf
+) -> None:
+    """One announced device answers each reconnection with another random frame stream."""
+    rng = random.Random(2026)
+    payloads = [bytes([rng.choice((0, 1))]) + rng.randbytes(rng.randint(0, 300)) for _ in range(40)]
+    served: list[int] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        served.append(len(served))
+        writer.write(payloads[len(served) % len(payloads)])
+        with contextlib.suppress(ConnectionError):
+            await writer.drain()
+            await asyncio.wait_for(reader.read(4096), 0.2)
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    name = f"fuzz-{_RUN}"
+    hub = await make_hub({name: "living"})
+    assert hub.store is not None
+    hub.store.save_sensor(name, "living", os.urandom(32))
+    await _announce(device_zc, name, server.sockets[0].getsockname()[1], {"api_encryption": "x"})
+    await wait_for(lambda: len(served) >= 15, timeout=20)
+    assert hub.state.value == "running"
+    assert hub.ble is not None and hub.ble.advertisements == 0
+    assert hub.links[name].state is not LinkState.CONNECTED
+    server.close()
