@@ -37,7 +37,9 @@ def log_mel(seconds: npt.NDArray[np.int16]) -> npt.NDArray[np.float32]:
     frames = np.lib.stride_tricks.sliding_window_view(x, N_FFT, axis=1)[:, ::HOP]
     spectrum = np.fft.rfft(frames * _window(), axis=2)
     power = (spectrum.real**2 + spectrum.imag**2).astype(np.float32)
-    mel = power @ _mel_filterbank()
+    # einsum, not matmul: a BLAS call this small is slower than the loop, and BLAS threads
+    # spinning on a busy or pinned core made it 25x slower still (tests/benchmarks).
+    mel = np.einsum("nft,tm->nfm", power, _mel_filterbank())
     floor = np.float32(10 ** (FLOOR_DB / 10))
     db: npt.NDArray[np.float32] = np.float32(10.0) * np.log10(np.maximum(mel, floor))
     return db.astype(np.float32, copy=False)
