@@ -6,6 +6,7 @@ harness reads them, checks the web page and the firewall from the host through f
 ports, and waits for the VM to power off. Usage:
 
     boot_test.py IMAGE --expect good --hostname NAME
+    boot_test.py IMAGE --expect reboot --hostname NAME   (the same image again: settings kept)
     boot_test.py IMAGE --expect bad --error-text "did you mean"
 """
 
@@ -178,9 +179,13 @@ def check(
         problems.append("the probe's canary port never opened")
     elif canary is not None:
         problems.append("a port the firewall must drop (9999) answered from outside")
-    if args.expect == "good":
-        if not firstboot.get("ok") or not firstboot.get("imported"):
+    if args.expect in ("good", "reboot"):
+        if not firstboot.get("ok") or firstboot.get("imported") != (args.expect == "good"):
             problems.append(f"first boot did not apply the file: {firstboot}")
+        applied = " ".join(firstboot.get("applied", []))
+        key_state = "generated" if args.expect == "good" else "kept"
+        if f"device key {key_state}" not in applied:
+            problems.append(f"device key not {key_state}: {applied}")
         if "homehub.toml" in boot_files or "homehub-imported.txt" not in boot_files:
             problems.append(f"homehub.toml was not moved off the boot partition: {boot_files}")
         if console.one("hostname") != args.hostname:
@@ -209,7 +214,7 @@ def check(
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("image", type=Path)
-    parser.add_argument("--expect", choices=("good", "bad"), required=True)
+    parser.add_argument("--expect", choices=("good", "reboot", "bad"), required=True)
     parser.add_argument("--hostname", default="homehub")
     parser.add_argument("--error-text", default="did you mean")
     return run(parser.parse_args())

@@ -32,7 +32,7 @@ python3 -m http.server --bind 0.0.0.0 9999 > /dev/null 2>&1 &
 canary=$!
 sleep 2
 say "canary: listening"
-sleep "${HH_PROBE_CANARY_S:-20}"
+sleep "${HH_PROBE_CANARY_S:-10}"
 kill "$canary"
 say "end"
 systemctl poweroff

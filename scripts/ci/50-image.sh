@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The appliance image, tested for real on this machine (root, no KVM): lint, stage apply on a
-# debootstrapped arm64 root, image assembly without loop mounts, and two qemu boots (a good
-# homehub.toml and one with a typo). Prints each sub-tier's time. Caches in image-build/.cache.
+# debootstrapped arm64 root, image assembly without loop mounts, and three qemu boots (a good
+# homehub.toml, booted twice, and one with a typo). Prints each sub-tier's time. Caches in
+# image-build/.cache.
 # HH_IMAGE_TIERS="lint stage" runs only those sub-tiers (later ones need the earlier ones' output).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -83,6 +84,8 @@ image() {
 
 boot() {
   python3 image-build/test/boot_test.py "$work/good.img" --expect good --hostname hub-ci
+  # the same card again: the root overlay forgot everything, the data partition did not
+  python3 image-build/test/boot_test.py "$work/good.img" --expect reboot --hostname hub-ci
   python3 image-build/test/boot_test.py "$work/typo.img" --expect bad \
     --error-text "unknown key 'timezon' (did you mean 'timezone'?)"
 }
