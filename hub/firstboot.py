@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import grp
-import importlib
 import json
 import logging
 import os
@@ -30,7 +29,7 @@ from pathlib import Path
 from typing import Any, Final, TypedDict
 
 from hub.config import HubConfig, load_config
-from hub.errors import ConfigError
+from hub.errors import ConfigError, HubError
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -244,7 +243,7 @@ def _apply(run: _Run, config: HubConfig) -> None:
     for step in steps:
         try:
             step(run, config)
-        except (OSError, subprocess.SubprocessError) as err:
+        except (OSError, subprocess.SubprocessError, HubError) as err:
             run.errors.append(f"{step.__name__.removeprefix('_apply_')}: {err}")
 
 
@@ -348,39 +347,9 @@ def _apply_device_key(run: _Run, config: HubConfig) -> None:
 
 def create_device_key(keys: Path) -> str:
     """Make the hub's Ed25519 device key if there is none; return the hub id."""
-    try:
-        # the summary engineer's module; imported by name so this works before it lands
-        keys_module = importlib.import_module("hub.keys")
-    except ModuleNotFoundError:
-        return _fallback_device_key(keys)
-    return str(keys_module.load_or_create_device_key(keys).hub_id)
+    from hub.keys import load_or_create_device_key  # noqa: PLC0415 - crypto loads only here
 
-
-def _fallback_device_key(keys: Path) -> str:
-    # until hub.keys lands: same algorithm, PKCS#8 PEM; the id is the public key's hash prefix
-    import hashlib  # noqa: PLC0415
-
-    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import (  # noqa: PLC0415
-        Ed25519PrivateKey,
-    )
-
-    path = keys / "device-ed25519.pem"
-    keys.mkdir(parents=True, exist_ok=True)
-    keys.chmod(0o700)
-    if path.exists():
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        assert isinstance(key, Ed25519PrivateKey)
-    else:
-        key = Ed25519PrivateKey.generate()
-        pem = key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        _write_atomic(path, pem, 0o600)
-    raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return hashlib.sha256(raw).hexdigest()[:16]
+    return load_or_create_device_key(keys).hub_id
 
 
 # helpers
