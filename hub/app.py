@@ -113,6 +113,7 @@ class Hub:
         self._pending: list[MinuteRecord] = []
         self._day: dt.date | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._minute_lock = asyncio.Lock()
         self.sealed: list[SealedDay] = []
         self._sealed_through: dt.date | None = None
         self._synced = False
@@ -296,14 +297,15 @@ class Hub:
         assert self.store is not None and self.ble is not None
         today = dt.datetime.fromtimestamp(self.clock.now(), self.tz).date()
         window = DayWindow.for_date(today, self.tz)
-        pending = [m for m in self._pending if m.t >= window.start]
-        self._pending = [m for m in self._pending if m.t < window.start]
-        stored = await asyncio.to_thread(self.store.minutes_between, window.start, window.end)
-        await asyncio.to_thread(self.store.delete_minutes, str(today))
-        self.ble.rotate_day_key(os.urandom(32))
-        for audio in self._audio.values():
-            audio.clear()
-        self._open_minute(self.clock.now())
+        async with self._minute_lock:
+            pending = [m for m in self._pending if m.t >= window.start]
+            self._pending = [m for m in self._pending if m.t < window.start]
+            stored = await asyncio.to_thread(self.store.minutes_between, window.start, window.end)
+            await asyncio.to_thread(self.store.delete_minutes, str(today))
+            self.ble.rotate_day_key(os.urandom(32))
+            for audio in self._audio.values():
+                audio.clear()
+            self._open_minute(self.clock.now())
         _LOGGER.warning("today's data was deleted at the household's request")
         return len(stored) + len(pending)
 
@@ -337,10 +339,20 @@ class Hub:
             await self.tick()
 
     async def tick(self) -> None:
-        """Close the current minute, store a block when due, and seal finished days."""
+        """Close the current minute if it is over, store a block when due, seal finished days.
+
+        Serialised: the minute loop and a caller closing the day may both call it.
+        """
+        async with self._minute_lock:
+            await self._close_minute()
+        await self._seal_due_days()
+
+    async def _close_minute(self) -> None:
         assert self._builder is not None and self.ble is not None and self.store is not None
         builder = self._builder
         now = self.clock.now()
+        if builder.t <= now < builder.t + 60:
+            return  # not over yet: an early wake-up, or a second caller
         if not self.consented or not await self._clock_trusted(builder, now):
             self._open_minute(now)
             return
@@ -355,7 +367,6 @@ class Hub:
             await asyncio.to_thread(self.store.append_minutes, str(day), self._pending)
             self._pending = []
         self._open_minute(builder.t + 60)
-        await self._seal_due_days()
 
     @property
     def consented(self) -> bool:
@@ -393,9 +404,10 @@ class Hub:
 
     async def flush(self) -> None:
         """Write pending minutes now."""
-        if self._pending and self.store is not None and self._day is not None:
-            await asyncio.to_thread(self.store.append_minutes, str(self._day), self._pending)
-            self._pending = []
+        async with self._minute_lock:
+            if self._pending and self.store is not None and self._day is not None:
+                pending, self._pending = self._pending, []
+                await asyncio.to_thread(self.store.append_minutes, str(self._day), pending)
 
     async def _seal_due_days(self) -> None:
         """Seal every finished day not sealed yet (several, after a long power cut)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pyrage
@@ -156,4 +157,17 @@ async def test_nothing_is_recorded_before_the_household_consents(
     await hub.stop()
     hub = await _hub(tmp_path, zc, clock, [True], consent_on_hub=True)
     assert hub.consented, "consent survives a restart"
+    await hub.stop()
+
+
+async def test_concurrent_ticks_close_a_minute_once(tmp_path: Path, zc: AsyncZeroconf) -> None:
+    clock = ManualClock(T0 + 5)
+    hub = await _hub(tmp_path, zc, clock, [True])
+    clock.t = T0 + 61
+    await asyncio.gather(hub.tick(), hub.tick(), hub.flush(), hub.tick())
+    clock.t = T0 + 121
+    await asyncio.gather(hub.tick(), hub.tick())
+    await hub.flush()
+    assert hub.store is not None
+    assert [m.t for m in hub.store.minutes_between(0, 2**40)] == [T0, T0 + 60]
     await hub.stop()
