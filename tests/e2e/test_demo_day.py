@@ -107,11 +107,12 @@ def test_a_sensor_outage_costs_only_its_own_minutes(demo_day: DemoDay) -> None:
     rooms = {s.name: s.room for s in VirtualHome(load_scenario()).sensors}
     for sensor, minutes in down.items():
         uptime = coverage["sensors"][rooms[sensor]]["uptime_min"]
-        # reconnecting after the sensor re-announces takes well under a second of real time
+        # reconnecting after the sensor re-announces takes well under a second of real time;
+        # the minutes it goes down and comes back in count as up
         assert (
             coverage["minutes_observed"] - minutes - 10
             <= uptime
-            <= coverage["minutes_observed"] - minutes
+            <= coverage["minutes_observed"] - minutes + 2
         )
 
 
