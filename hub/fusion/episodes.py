@@ -94,8 +94,13 @@ def sleep_episode(
     minutes: Sequence[MinuteRecord], member: str, bedroom: str, bathroom: str = "bathroom"
 ) -> SleepEpisode | None:
     """The longest quiet stay in the bedroom, bridging short interruptions; None if too short."""
+    # with a microphone in the bedroom, a minute with nothing heard (a link down, a busy hub)
+    # is unknown, not quiet; without one, presence alone decides
+    has_mic = any(bedroom in m.sound for m in minutes)
     asleep = [
-        m.members.get(member) == bedroom and m.top_sound(bedroom) not in ACTIVE_SOUNDS
+        m.members.get(member) == bedroom
+        and (not has_mic or bedroom in m.sound)
+        and m.top_sound(bedroom) not in ACTIVE_SOUNDS
         for m in minutes
     ]
     active = [m.top_sound(bedroom) in ACTIVE_SOUNDS for m in minutes]

@@ -337,7 +337,31 @@ def score(
             }
             for v in true_visits
         ],
+        "snoring_min": {
+            member: {
+                "found": info["sleep"]["snoring_min"],
+                "true": truth["sleep"].get(member, {}).get("snoring_min"),
+            }
+            for member, info in summary["members"].items()
+        },
+        "sound_min": _sound_minutes(summary, truth),
     }
+
+
+def _sound_minutes(summary: dict[str, Any], truth: dict[str, Any]) -> dict[str, Any]:
+    """Minutes per room and class: the hub's (rooms with a microphone) against the truth."""
+    out: dict[str, Any] = {}
+    for room, classes in summary["sound"].items():
+        heard = {c: n for c, n in classes.items() if n}
+        if not heard:
+            continue  # no microphone in this room
+        true = truth.get("sound_min", {}).get(room, {})
+        out[room] = {
+            c: {"found": heard.get(c, 0), "true": true.get(c, 0)}
+            for c in sorted(set(heard) | set(true))
+            if c != "quiet"
+        }
+    return out
 
 
 def _epoch(iso_time: str) -> float:
@@ -366,7 +390,13 @@ def print_side_by_side(
             (f"{member} sleep onset", _hm(info["sleep"]["onset"]), _hm(true_sleep.get("onset")))
         )
         rows.append((f"{member} wake", _hm(info["sleep"]["wake"]), _hm(true_sleep.get("wake"))))
-        rows.append((f"{member} snoring min", str(info["sleep"]["snoring_min"]), "-"))
+        rows.append(
+            (
+                f"{member} snoring min",
+                str(info["sleep"]["snoring_min"]),
+                str(true_sleep.get("snoring_min", "-")),
+            )
+        )
         rows.append(
             (
                 f"{member} minutes away",
@@ -397,6 +427,10 @@ def print_side_by_side(
                 f"{_hm(v['arrival'])}-{_hm(v['departure'])} x{v['head_count']}",
             )
         )
+    for room, classes in report["sound_min"].items():
+        found = " ".join(f"{c}:{v['found']}" for c, v in classes.items())
+        true = " ".join(f"{c}:{v['true']}" for c, v in classes.items())
+        rows.append((f"{room} sound min", found, true))
     width = max(len(r[0]) for r in rows)
     print(f"\n{'':{width}}  {'hub (decrypted summary)':34}  ground truth")
     for label, found, true in rows:

@@ -157,3 +157,25 @@ def test_stray_sightings_bridged_together_are_not_a_visit() -> None:
     for i in (10, 16, 17, 21):  # four blips within bridging distance: an 11-minute span
         minutes[i] = make_minute(T0 + 60 * i, visitors=1)
     assert visits(minutes) == []
+
+
+def test_minutes_with_nothing_heard_in_a_bedroom_with_a_microphone_are_not_sleep() -> None:
+    minutes = night(200, 680)
+    for i in range(150, 200):  # in bed, TV on, but the audio did not arrive
+        minutes[i] = make_minute(T0 + 60 * i, members={"member-1": "bedroom"}, sound={})
+    minutes[175] = make_minute(
+        T0 + 175 * 60, members={"member-1": "bedroom"}, sound={"bedroom": {"tv": 2}}
+    )
+    episode = sleep_episode(minutes, "member-1", "bedroom")
+    assert episode is not None
+    assert episode.onset == T0 + 200 * 60
+
+
+def test_a_bedroom_without_a_microphone_uses_presence_alone() -> None:
+    minutes = [
+        make_minute(T0 + 60 * i, members={"member-1": "bedroom" if 100 <= i < 500 else "living"})
+        for i in range(700)
+    ]
+    episode = sleep_episode(minutes, "member-1", "bedroom")
+    assert episode is not None
+    assert (episode.onset, episode.wake) == (T0 + 100 * 60, T0 + 500 * 60)
