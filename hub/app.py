@@ -217,7 +217,7 @@ class Hub:
             room,
             host=ann.host,
             port=ann.port,
-            keys=_StoreKeys(self.store),
+            keys=self.store,
             sink=self,
             clock=self.clock,
             zeroconf=self._zeroconf,
@@ -500,20 +500,6 @@ class Hub:
             "audio_seconds": self.audio_seconds,
             "sealed": [str(s.date) for s in self.sealed],
         }
-
-
-class _StoreKeys:
-    """The store seen as a key store for links."""
-
-    def __init__(self, store: Store) -> None:
-        self._store = store
-
-    def sensor_psk(self, name: str) -> bytes | None:
-        record = self._store.sensor(name)
-        return None if record is None else record.psk
-
-    def save_sensor(self, name: str, room: str, psk: bytes | None) -> None:
-        self._store.save_sensor(name, room, psk)
 
 
 async def _sleep_until(clock: Clock, when: float) -> None:

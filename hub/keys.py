@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
+from hub.atomic import fsync_dir, write_synced
 from hub.errors import IntegrityError, StoreError
 
 KEY_FILE: Final = "device-ed25519.key"
@@ -165,25 +166,12 @@ def _create(key_dir: Path, path: Path) -> DeviceKey:
     )
     key_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, raw)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    write_synced(tmp, raw)
     try:
         os.link(tmp, path)  # never replaces a key another process created meanwhile
     except FileExistsError:
         tmp.unlink()
         return load_or_create_device_key(key_dir)
     tmp.unlink()
-    _fsync_dir(key_dir)
+    fsync_dir(key_dir)
     return DeviceKey(key)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

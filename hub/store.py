@@ -131,6 +131,11 @@ class Store:
             ).fetchone()
         return None if row is None else SensorRecord(*row)
 
+    def sensor_psk(self, name: str) -> bytes | None:
+        """The sensor's Noise key, if adopted with one (the links' ``KeyStore``)."""
+        record = self.sensor(name)
+        return None if record is None else record.psk
+
     def list_sensors(self) -> list[SensorRecord]:
         """Every adopted sensor."""
         with self._tx() as db:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from hub.atomic import fsync_dir, write_synced
 from hub.errors import StoreError
 from hub.summary.seal import SIG_SUFFIX, SUFFIX
 
@@ -78,7 +79,7 @@ class Outbox:
             sig.unlink(missing_ok=True)
             tmp_age.replace(age)
             tmp_sig.replace(sig)
-            _fsync_dir(self.dir)
+            fsync_dir(self.dir)
         except OSError as err:
             raise StoreError(f"outbox: cannot write {age.name}: {err.strerror}") from err
         return age
@@ -103,8 +104,8 @@ class Outbox:
             self.done.mkdir(exist_ok=True, mode=0o700)
             src_age.replace(self.done / src_age.name)
             src_sig.replace(self.done / src_sig.name)
-            _fsync_dir(self.done)
-            _fsync_dir(self.dir)
+            fsync_dir(self.done)
+            fsync_dir(self.dir)
         except OSError as err:
             raise StoreError(f"outbox: cannot move {name} to delivered: {err.strerror}") from err
 
@@ -123,7 +124,7 @@ class Outbox:
         for name in incomplete:
             (self.dir / name).unlink()
         if removed or incomplete or finished:
-            _fsync_dir(self.dir)
+            fsync_dir(self.dir)
         for name in removed:
             _LOGGER.warning("outbox: removed %s left by an interrupted write", name)
         for name in incomplete:
@@ -154,20 +155,5 @@ def _sig_of(age: Path) -> Path:
 
 def _write_tmp(path: Path, data: bytes) -> Path:
     tmp = path.with_name(f"{TMP_PREFIX}{path.name}.{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    write_synced(tmp, data)
     return tmp
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

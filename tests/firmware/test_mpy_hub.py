@@ -22,20 +22,6 @@ from tests.firmware.conftest import start_sensor
 pytestmark = [pytest.mark.firmware, pytest.mark.timeout(60)]
 
 
-class StoreKeys:
-    """The links' KeyStore on the real store, as the app provides it."""
-
-    def __init__(self, store: Store) -> None:
-        self._store = store
-
-    def sensor_psk(self, name: str) -> bytes | None:
-        record = self._store.sensor(name)
-        return None if record is None else record.psk
-
-    def save_sensor(self, name: str, room: str, psk: bytes | None) -> None:
-        self._store.save_sensor(name, room, psk)
-
-
 class Collect:
     """A LinkSink that keeps what it is given."""
 
@@ -76,7 +62,7 @@ async def test_hub_discovers_adopts_and_receives(micropython: str, tmp_path: Pat
                 "kitchen",
                 host=first.host,
                 port=first.port,
-                keys=StoreKeys(store),
+                keys=store,
                 sink=sink,
                 clock=SystemClock(),
                 zeroconf=azc,
