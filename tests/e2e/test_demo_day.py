@@ -9,8 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
-import shutil
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -116,12 +114,8 @@ def test_a_sensor_outage_costs_only_its_own_minutes(demo_day: DemoDay) -> None:
         )
 
 
-def test_stock_age_decrypts_the_sealed_summary(demo_day: DemoDay) -> None:
-    age = shutil.which("age")
-    if age is None:
-        if os.environ.get("CI"):
-            pytest.fail("the age tool is missing (Debian package 'age')")
-        pytest.skip("age not installed")
+def test_stock_age_decrypts_the_sealed_summary(demo_day: DemoDay, age_bin: str) -> None:
+    age = age_bin
     (sealed,) = (demo_day.out / "summaries").glob("*.summary.age")
     plain = subprocess.run(
         [age, "-d", "-i", str(demo_day.out / "researcher-identity.txt"), str(sealed)],

@@ -1,4 +1,4 @@
-"""Fixtures for sealing tests: the real ``age`` tool and researcher identities."""
+"""Fixtures shared by every test directory: the real ``age`` tool and researcher identities."""
 
 from __future__ import annotations
 
