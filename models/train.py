@@ -67,7 +67,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--per-class", type=int, default=None)
+    parser.add_argument("--tts-voices", type=int, default=dataset.TTS_VOICES)
+    parser.add_argument("--voices-per-class", type=int, default=dataset.TRAIN_EXTRA["speech"])
+    parser.add_argument("--out", type=Path, default=OUT, help="where the model and metadata go")
     args = parser.parse_args()
+    dataset.TTS_VOICES = args.tts_voices
+    dataset.TRAIN_EXTRA.update(speech=args.voices_per_class, conversation=args.voices_per_class)
     tf.keras.utils.set_random_seed(SEED)
     tf.config.experimental.enable_op_determinism()
 
@@ -108,17 +113,19 @@ def main() -> int:
     converter.inference_input_type = tf.int8
     converter.inference_output_type = tf.int8
     tflite = converter.convert()
-    (OUT / MODEL_FILE).write_bytes(tflite)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / MODEL_FILE).write_bytes(tflite)
     meta = {
         "classes": list(CLASSES),
         "frontend": frontend_settings(),
         "seed": SEED,
         "epochs": args.epochs,
+        "tts_voices": args.tts_voices,
         "train_examples": len(y_train),
         "tensorflow": tf.__version__,
     }
-    (OUT / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {OUT / MODEL_FILE} ({len(tflite)} bytes) in {time.perf_counter() - t0:.0f}s")
+    (args.out / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {args.out / MODEL_FILE} ({len(tflite)} bytes) in {time.perf_counter() - t0:.0f}s")
     return 0
 
 
