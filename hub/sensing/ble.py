@@ -37,6 +37,9 @@ the same phone after an address rotation (iOS and Android rotate about every 15 
 VISITOR_FRESH_S: Final = 30.0
 """An unknown phone counts as present while heard within this window."""
 
+INSIDE_MINUTES: Final = 2
+"""Consecutive minutes a phone must be inside before it counts as a visitor's."""
+
 INSIDE_RSSI: Final = -82.0
 """Smoothed RSSI at the best sensor above which a device is inside the home, not next door."""
 
@@ -144,6 +147,7 @@ class BleSensing:
         self._member_room: dict[str, str | None] = {}
         self._phones: list[Track] = []
         self._next_cluster = 1
+        self._inside_streak: dict[int, int] = {}
         self.advertisements = 0
         self.dropped_weak = 0
         self.malformed = 0
@@ -260,13 +264,17 @@ class BleSensing:
         for name in self._member_names:
             track = self._members.get(name)
             rooms[name] = self._room_with_hysteresis(name, track, t, stale_s)
-        clusters: dict[int, str] = {}
+        inside: dict[int, str] = {}
         for phone in self._phones:
             if phone.retired or t - phone.last_seen > VISITOR_FRESH_S:
                 continue
             room, rssi = phone.best_room(t, VISITOR_FRESH_S)
             if room is not None and rssi >= INSIDE_RSSI:
-                clusters[phone.cluster] = room
+                inside[phone.cluster] = room
+        # a phone counts once it has been inside for two minutes in a row: a neighbour's phone
+        # that peaks over the threshold for a moment, or a rotated address not yet linked, does not
+        self._inside_streak = {c: self._inside_streak.get(c, 0) + 1 for c in inside}
+        clusters = {c: r for c, r in inside.items() if self._inside_streak[c] >= INSIDE_MINUTES}
         self._phones = [p for p in self._phones if t - p.last_seen <= stale_s]
         visitor_rooms: dict[str, int] = {}
         for room in clusters.values():
