@@ -60,7 +60,9 @@ async def _start_web(hub: Any, config: Any) -> Any:
         from hub.web import create_app  # noqa: PLC0415
     except ImportError:
         return None
-    runner = web.AppRunner(create_app(_HubStatus(hub)))
+    from hub.doctor import WithFirstBoot  # noqa: PLC0415
+
+    runner = web.AppRunner(create_app(WithFirstBoot(_HubStatus(hub))))
     await runner.setup()
     site = web.TCPSite(runner, config.web.host, config.web.port)
     with contextlib.suppress(OSError):
