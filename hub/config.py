@@ -182,9 +182,19 @@ def config_from_dict(data: dict[str, Any], source: str = "<config>") -> HubConfi
     return _build(HubConfig, data, f"{source}:")
 
 
+def _at(where: str, key: str) -> str:
+    """``file:`` + ``system`` -> ``file:system``; ``file:system`` + ``x`` -> ``file:system.x``."""
+    return f"{where}{key}" if where.endswith(":") else f"{where}.{key}"
+
+
+def _table(where: str) -> str:
+    """How a table is named in a message: ``file`` at the top, else ``file:section``."""
+    return where.removesuffix(":")
+
+
 def _build(cls: type[T], data: Any, where: str) -> T:
     if not isinstance(data, dict):
-        raise ConfigError(f"{where} expected a table, got {type(data).__name__}")
+        raise ConfigError(f"{_table(where)}: expected a table, got {type(data).__name__}")
     assert dataclasses.is_dataclass(cls)
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
@@ -192,20 +202,20 @@ def _build(cls: type[T], data: Any, where: str) -> T:
         if key not in fields:
             close = difflib.get_close_matches(key, fields, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ConfigError(f"{where} unknown key {key!r}{hint}")
+            raise ConfigError(f"{_table(where)}: unknown key {key!r}{hint}")
     kwargs: dict[str, Any] = {}
     for name, fld in fields.items():
         if name in data:
-            kwargs[name] = _convert(hints[name], data[name], f"{where}{name}")
+            kwargs[name] = _convert(hints[name], data[name], _at(where, name))
         elif fld.default is dataclasses.MISSING and fld.default_factory is dataclasses.MISSING:
-            raise ConfigError(f"{where} missing required key {name!r}")
+            raise ConfigError(f"{_table(where)}: missing required key {name!r}")
     return cls(**kwargs)
 
 
 def _convert(tp: Any, value: Any, where: str) -> Any:
     origin = typing.get_origin(tp)
     if dataclasses.is_dataclass(tp):
-        return _build(typing.cast(type[Any], tp), value, f"{where}.")
+        return _build(typing.cast(type[Any], tp), value, where)
     if origin is tuple:
         if not isinstance(value, list):
             raise ConfigError(f"{where}: expected a list, got {type(value).__name__}")
