@@ -53,11 +53,11 @@ NO_SNORING_BLOCKS = (
 NEAR_SILENT_DBFS = -55.0
 """Clips quieter than this are relabelled quiet (the talking block holds ten of digital silence)."""
 
-TTS_VOICES = 80
+TTS_VOICES = 160
 """espeak-ng voices added to the training speakers (0: real speakers only)."""
 PER_CLASS = {"train": 700, "test": 150}
 """Examples per class and split; sources with fewer clips are reused with new mixes."""
-TRAIN_EXTRA = {"speech": 2000, "conversation": 2000, "kitchen": 1000}
+TRAIN_EXTRA = {"speech": 2600, "conversation": 2600, "kitchen": 1000}
 """Training examples for the hardest distinctions (one voice vs several; dishes)."""
 
 
