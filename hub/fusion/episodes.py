@@ -10,11 +10,11 @@ from typing import Final
 from hub.fusion.minute import UNKNOWN, MinuteRecord
 
 ACTIVE_SOUNDS: Final = frozenset(
-    {"speech", "conversation", "tv", "footsteps", "door", "knock", "water", "kitchen", "laughter"}
+    {"speech", "conversation", "tv", "footsteps", "door", "knock", "water", "kitchen"}
 )
 """Sounds that mean someone in the room is awake and doing something."""
 
-NIGHT_DISTURBANCES: Final = frozenset({"cough", "door", "footsteps", "alarm", "baby", "knock"})
+NIGHT_DISTURBANCES: Final = frozenset({"door", "footsteps", "alarm", "baby", "knock"})
 """Sounds counted as disturbances of a sleep episode."""
 
 SLEEP_MIN_MINUTES: Final = 180

@@ -179,3 +179,10 @@ def test_a_bedroom_without_a_microphone_uses_presence_alone() -> None:
     episode = sleep_episode(minutes, "member-1", "bedroom")
     assert episode is not None
     assert (episode.onset, episode.wake) == (T0 + 100 * 60, T0 + 500 * 60)
+
+
+def test_episode_sound_sets_name_only_classes_the_model_has() -> None:
+    from hub.fusion.episodes import ACTIVE_SOUNDS, NIGHT_DISTURBANCES
+    from hub.sensing.audio.classes import CLASSES
+
+    assert ACTIVE_SOUNDS | NIGHT_DISTURBANCES <= set(CLASSES)
