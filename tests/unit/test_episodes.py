@@ -5,8 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from hub.fusion.episodes import away_spans, runs, sleep_episode, transitions, visits
+from hub.fusion.episodes import (
+    ACTIVE_SOUNDS,
+    NIGHT_DISTURBANCES,
+    away_spans, runs, sleep_episode, transitions, visits
 from hub.fusion.minute import UNKNOWN, MinuteBuilder, MinuteRecord, decode_minutes, encode_minutes
+from hub.sensing.audio.classes import CLASSES
 from hub.sensing.ble import BleMinute
 from hub.summary.build import DayWindow, build_summary
 from tests.unit.factories import make_minute
@@ -182,7 +186,4 @@ def test_a_bedroom_without_a_microphone_uses_presence_alone() -> None:
 
 
 def test_episode_sound_sets_name_only_classes_the_model_has() -> None:
-    from hub.fusion.episodes import ACTIVE_SOUNDS, NIGHT_DISTURBANCES
-    from hub.sensing.audio.classes import CLASSES
-
     assert ACTIVE_SOUNDS | NIGHT_DISTURBANCES <= set(CLASSES)
