@@ -8,7 +8,12 @@ from zoneinfo import ZoneInfo
 from hub.fusion.episodes import (
     ACTIVE_SOUNDS,
     NIGHT_DISTURBANCES,
-    away_spans, runs, sleep_episode, transitions, visits
+    away_spans,
+    runs,
+    sleep_episode,
+    transitions,
+    visits,
+)
 from hub.fusion.minute import UNKNOWN, MinuteBuilder, MinuteRecord, decode_minutes, encode_minutes
 from hub.sensing.audio.classes import CLASSES
 from hub.sensing.ble import BleMinute
