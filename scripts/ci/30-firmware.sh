@@ -13,7 +13,7 @@ if ! "$ESPHOME_VENV/bin/esphome" version 2>/dev/null | grep -q "Version: $ESPHOM
   echo "30-firmware: installing esphome==$ESPHOME_SERIES.* into $ESPHOME_VENV" >&2
   rm -rf "$ESPHOME_VENV"
   "${PYTHON:-python3}" -m venv "$ESPHOME_VENV"
-  "$ESPHOME_VENV/bin/pip" install -q --disable-pip-version-check "esphome==$ESPHOME_SERIES.*"
+  "$ESPHOME_VENV/bin/python" -m pip install -q --disable-pip-version-check "esphome==$ESPHOME_SERIES.*"
 fi
 export HOMEHUB_ESPHOME="$PWD/$ESPHOME_VENV/bin/esphome"
 

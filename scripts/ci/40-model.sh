@@ -17,7 +17,7 @@ tvenv=models/.cache/tflite-venv
 if [[ ! -x $tvenv/bin/python ]]; then
   python3 -m venv "$tvenv"
 fi
-"$tvenv/bin/pip" install -q --disable-pip-version-check "tflite-runtime==2.14.0" "numpy<2"
+"$tvenv/bin/python" -m pip install -q --disable-pip-version-check "tflite-runtime==2.14.0" "numpy<2"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
